@@ -1,0 +1,1 @@
+"""One module per command group; commands only parse arguments and call the library."""

@@ -1,0 +1,41 @@
+import click
+
+from .common import common_options, echo_err, emit_json, load_config, open_catalog, progress
+
+
+@click.command()
+@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=str))
+@click.option("--series", default=None, help="Series name recorded on the episodes.")
+@click.option("--interval", type=float, default=None,
+              help="Keep at most one frame every N seconds within a shot (default 1.0), plus each shot's first frame.")
+@click.option("--format", "fmt", type=click.Choice(["png", "webp"]), default=None,
+              help="Lossless storage format of kept frames (default png).")
+@common_options
+def ingest(paths, series, interval, fmt, catalog_path, config_path, profile, as_json, quiet):
+    """Add episodes: video files (decoded, cut into shots, held frames dropped) or folders of
+    extracted frames (names like scene0042_frame002156_t847.25s.jpg give shot, frame, time).
+
+    Ingesting the same content again is a no-op; a bad input is reported and the others still
+    go in (exit status 1 if any failed).
+    """
+    from celvault.stages.ingest import ingest_paths
+
+    overrides = {"ingest": {k: v for k, v in {"interval": interval, "format": fmt}.items() if v is not None}}
+    config = load_config(config_path, profile, overrides)
+    catalog = open_catalog(catalog_path, config)
+    reports = ingest_paths(catalog, list(paths), series=series, config=config, progress=progress(quiet, as_json))
+    if as_json:
+        emit_json([r.to_dict() for r in reports])
+    else:
+        for r in reports:
+            if r.status == "ingested":
+                extra = f" ({'; '.join(r.notes)})" if r.notes else ""
+                click.echo(f"{r.name}: ingested {r.frames_kept} frames of {r.frame_count}, "
+                           f"{r.shots} shots -> episode {r.episode_id}{extra}")
+            elif r.status == "already-ingested":
+                click.echo(f"{r.name}: already ingested as episode {r.episode_id} ({r.frames_kept} frames), nothing to do")
+    failed = [r for r in reports if r.status == "error"]
+    for r in failed:
+        echo_err(f"Error: {r.error}")
+    if failed:
+        raise SystemExit(1)

@@ -1,0 +1,37 @@
+import click
+
+from .common import common_options, emit_json, load_config, open_catalog, progress
+
+
+@click.command()
+@click.argument("stages", nargs=-1)
+@click.option("--episode", "episodes", multiple=True, metavar="ID|NAME", help="Only these episodes (repeatable).")
+@click.option("--force", is_flag=True, help="Recompute rows that are already done.")
+@click.option("--redo", is_flag=True, help="Recompute rows made by another stage version, backend or settings.")
+@click.option("--device", type=click.Choice(["auto", "cpu", "cuda"]), default="auto", show_default=True,
+              help="Where models run; auto uses CUDA when present.")
+@click.option("--batch-size", type=click.IntRange(min=1), default=None, help="Rows per model batch.")
+@common_options
+def run(stages, episodes, force, redo, device, batch_size, catalog_path, config_path, profile, as_json, quiet):
+    """Run stages (all, in pipeline order, when none is named) over rows still missing.
+
+    Work is committed fragment by fragment: an interrupted run resumes where it stopped, and
+    a run with nothing missing does nothing.
+    """
+    from celvault.catalog.episodes import resolve_episodes
+    from celvault.stages.runner import run_pipeline
+
+    config = load_config(config_path, profile)
+    catalog = open_catalog(catalog_path, config)
+    ids = resolve_episodes(catalog, list(episodes)) if episodes else None
+    reports = run_pipeline(catalog, config, list(stages) or None, episode_ids=ids, force=force, redo=redo,
+                           device=device, batch_size=batch_size, progress=progress(quiet, as_json))
+    if as_json:
+        emit_json([r.to_dict() for r in reports])
+        return
+    for r in reports:
+        if r.status == "nothing-to-do":
+            click.echo(f"{r.stage}: nothing to do")
+        else:
+            linked = f", {r.linked} grouped" if r.linked else ""
+            click.echo(f"{r.stage} [{r.backend}]: {r.rows} rows{linked} in {r.fragments} fragment commits, {r.seconds:.1f}s")

@@ -1,0 +1,44 @@
+"""Typed library errors. The CLI turns every CelvaultError into `Error: ...` and exit 1."""
+
+
+class CelvaultError(Exception):
+    """Base class of every error a user can cause or fix."""
+
+
+class CatalogError(CelvaultError):
+    """The catalogue is missing, unreadable or inconsistent."""
+
+
+class CatalogNotFound(CatalogError):
+    def __init__(self, path):
+        super().__init__(f"no catalogue at {path}: run `celvault init` first (or pass --catalog)")
+        self.path = path
+
+
+class IngestError(CelvaultError):
+    """An input could not be ingested; carries the offending path."""
+
+    def __init__(self, path, reason):
+        super().__init__(f"{path}: {reason}")
+        self.path = str(path)
+        self.reason = reason
+
+
+class ConfigError(CelvaultError):
+    """A configuration file or option is invalid."""
+
+
+class UnknownStage(CelvaultError):
+    def __init__(self, name, known):
+        super().__init__(f"unknown stage {name!r}; known stages: {', '.join(known)}")
+
+
+class UnknownBackend(CelvaultError):
+    def __init__(self, kind, name, known):
+        super().__init__(f"unknown {kind} backend {name!r}; known: {', '.join(sorted(known))}")
+
+
+class UnknownEpisode(CelvaultError):
+    def __init__(self, name, known):
+        listed = ", ".join(known[:20]) or "none ingested yet"
+        super().__init__(f"unknown episode {name!r}; known episodes: {listed}")

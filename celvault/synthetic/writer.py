@@ -1,0 +1,109 @@
+"""Writing synthetic episodes: real video files (PyAV) and frame folders."""
+
+from __future__ import annotations
+
+import re
+from fractions import Fraction
+from pathlib import Path
+
+import av
+import cv2
+
+from .episode import iter_frames
+from .plan import plan_shots
+from .truth import EpisodeSpec, EpisodeTruth
+
+PIX_FMT = {"libx264": "yuv420p", "mpeg4": "yuv420p", "ffv1": "bgr0"}
+FRAME_NAME = re.compile(r"scene(\d{4,})_frame(\d{6,})_t(\d+\.\d{2})s\.\w+$")
+
+
+def frame_rate(fps: float) -> Fraction:
+    """Exact rational frame rate (29.97 -> 30000/1001, 12.0 -> 12)."""
+    return Fraction(fps).limit_denominator(1001)
+
+
+def _open_stream(container, spec: EpisodeSpec):
+    codec = spec.codec
+    if codec not in PIX_FMT:
+        raise ValueError(f"unsupported codec {codec!r}; use one of {sorted(PIX_FMT)}")
+    if PIX_FMT[codec] == "yuv420p" and (spec.width % 2 or spec.height % 2):
+        raise ValueError("width and height must be even for yuv420p")
+    rate = frame_rate(spec.fps)
+    stream = container.add_stream(codec, rate=rate)
+    stream.width, stream.height = spec.width, spec.height
+    stream.pix_fmt = PIX_FMT[codec]
+    stream.time_base = 1 / rate
+    stream.codec_context.time_base = 1 / rate
+    if codec == "libx264":
+        stream.options = {"crf": str(int(spec.crf)), "preset": "veryfast", "tune": "animation"}
+    elif codec == "mpeg4":
+        stream.bit_rate = int(spec.width * spec.height * float(spec.fps) * 1.2)
+        stream.options = {"qmin": "2", "qmax": "6"}
+    return stream
+
+
+def write_video(path, truth: EpisodeTruth) -> EpisodeTruth:
+    """Encode every frame of `truth` into `path` (container from the suffix).
+
+    Each distinct frame is converted to the stream's pixel format once; held
+    frames re-send that converted frame with the next pts. The truth's bboxes
+    are filled in while rendering.
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    spec = truth.spec
+    with av.open(str(path), mode="w") as container:
+        stream = _open_stream(container, spec)
+        tb = stream.codec_context.time_base
+        vf, last = None, None
+        for i, rgb in iter_frames(truth):
+            if rgb is not last:
+                vf = av.VideoFrame.from_ndarray(rgb, format="rgb24").reformat(format=stream.pix_fmt)
+                last = rgb
+            vf.pts = i
+            vf.time_base = tb
+            container.mux(stream.encode(vf))
+        container.mux(stream.encode(None))
+    return truth
+
+
+def make_episode(path, spec: EpisodeSpec) -> EpisodeTruth:
+    """Render and encode an episode to `path` (.mp4 or .mkv); returns its truth."""
+    return write_video(path, plan_shots(spec))
+
+
+def frame_name(shot: int, frame: int, time_s: float, ext: str = "png") -> str:
+    """``scene0042_frame002156_t847.25s.png``."""
+    return f"scene{shot:04d}_frame{frame:06d}_t{time_s:.2f}s.{ext.lstrip('.')}"
+
+
+def parse_frame_name(name) -> tuple[int, int, float]:
+    """Inverse of :func:`frame_name`: ``(shot, frame, time_s)``."""
+    m = FRAME_NAME.search(Path(name).name)
+    if not m:
+        raise ValueError(f"not a synthetic frame name: {name!r}")
+    return int(m.group(1)), int(m.group(2)), float(m.group(3))
+
+
+def write_frame_folder(folder, spec: EpisodeSpec, named: bool = True, ext: str = "png") -> EpisodeTruth:
+    """Write every distinct (non-held) frame as an image into `folder`.
+
+    ``named=True``: ``scene{shot:04d}_frame{index:06d}_t{time:.2f}s.{ext}``;
+    ``named=False``: ``img_0001.{ext}``, ... in frame order (more digits when
+    there are more than 9999 images).
+    """
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    truth = plan_shots(spec)
+    ext = ext.lstrip(".")
+    digits = max(4, len(str(len(truth.distinct_frames()))))
+    n = 0
+    for i, rgb in iter_frames(truth):
+        fr = truth.frames[i]
+        if fr.held:
+            continue
+        n += 1
+        name = frame_name(fr.shot, i, fr.time_s, ext) if named else f"img_{n:0{digits}d}.{ext}"
+        if not cv2.imwrite(str(folder / name), cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR)):
+            raise OSError(f"could not write {folder / name}")
+    return truth

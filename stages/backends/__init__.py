@@ -1,0 +1,1 @@
+"""Model backends: one small module per backend, registered by name."""

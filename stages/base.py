@@ -1,0 +1,74 @@
+"""The stage contract.
+
+A stage declares the table it fills, the columns it reads, its output columns, and a pure
+`run(rows) -> columns` over an Arrow table. Stages that need a view across rows (dedup's
+near-duplicate groups, clustering) also declare `link_outputs` and implement `link`, which
+the runner calls with the rows whose per-row outputs exist but whose link outputs do not.
+Everything else (finding missing rows, batching, commits, provenance, compaction, progress)
+is the runner's.
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+import pyarrow as pa
+
+from celvault.catalog.ids import config_id
+
+
+class Stage:
+    name: ClassVar[str]
+    version: ClassVar[int] = 1
+    table: ClassVar[str] = "frames"
+    key: ClassVar[str] = "frame_id"
+    inputs: ClassVar[list[str]] = []
+    media: ClassVar[str | None] = None  # media table joined by key: its `data` column arrives as `image`
+    outputs: ClassVar[list[pa.Field]] = []
+    link_outputs: ClassVar[list[pa.Field]] = []
+    link_inputs: ClassVar[list[str]] = []
+    where: ClassVar[str | None] = None  # which rows of the table the stage applies to
+    default_batch_size: ClassVar[int] = 64
+
+    def __init__(self, settings: dict[str, Any] | None = None, device: str = "auto"):
+        self.settings = dict(settings or {})
+        self.device = device
+
+    # -- identity and provenance ---------------------------------------------------------
+    @property
+    def backend(self) -> str:
+        return str(self.settings.get("backend", "builtin"))
+
+    def params(self) -> dict[str, Any]:
+        return {k: v for k, v in sorted(self.settings.items()) if k != "backend"}
+
+    def weights_sha(self) -> str | None:
+        return None
+
+    @property
+    def config_column(self) -> str:
+        return f"{self.name}_config"
+
+    def config_id(self) -> str:
+        return config_id(stage=self.name, version=self.version, backend=self.backend,
+                         params=self.params(), weights=self.weights_sha())
+
+    @property
+    def marker(self) -> str:
+        return self.outputs[0].name
+
+    @property
+    def link_marker(self) -> str | None:
+        return self.link_outputs[0].name if self.link_outputs else None
+
+    def declared_columns(self) -> list[pa.Field]:
+        return list(self.outputs) + list(self.link_outputs) + [pa.field(self.config_column, pa.string())]
+
+    # -- work ----------------------------------------------------------------------------
+    def run(self, rows: pa.Table) -> dict[str, pa.Array]:
+        """Per-row outputs for `rows` (key, inputs and, with `media`, an `image` column)."""
+        raise NotImplementedError
+
+    def link(self, catalog, pending: pa.Table) -> pa.Table:
+        """Cross-row outputs for `pending` rows: a table of key + link output columns."""
+        raise NotImplementedError

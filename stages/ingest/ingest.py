@@ -1,0 +1,159 @@
+"""Ingest orchestration: content-hash ids, idempotence, and crash-safe visibility.
+
+Order of writes for one episode: frame_media in chunks, then the episodes row, then all of
+the episode's frames rows in one commit. Frames are what stages and queries read, so an
+episode becomes visible at that last commit and never half. A rerun after a crash finds the
+episode incomplete (its frames missing), removes the leftovers and ingests it again.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import pyarrow as pa
+
+from celvault.catalog import Catalog
+from celvault.catalog.ids import episode_id as make_episode_id
+from celvault.catalog.ids import frame_id, sha256_file, sha256_files
+from celvault.catalog.provenance import now_iso
+from celvault.catalog.store import sql_str
+from celvault.config import Config
+from celvault.errors import CelvaultError, IngestError
+from celvault.progress import Progress
+
+from .encode import FORMATS
+from .folder import list_frames, read_folder
+from .shots import ShotParams
+from .sources import SourceSummary
+from .video import read_video
+
+
+@dataclass
+class IngestReport:
+    path: str
+    status: str  # ingested | already-ingested | error
+    episode_id: str | None = None
+    name: str | None = None
+    frames_kept: int = 0
+    frame_count: int = 0
+    shots: int = 0
+    error: str | None = None
+    notes: list[str] = field(default_factory=list)
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+def _episode_state(catalog: Catalog, eid: str) -> str:
+    """new | complete | partial"""
+    rows = catalog.read("episodes", ["frames_kept"], f"episode_id = {sql_str(eid)}")
+    if rows.num_rows == 0:
+        leftovers = catalog.count("frame_media", f"episode_id = {sql_str(eid)}") + catalog.count(
+            "frames", f"episode_id = {sql_str(eid)}")
+        return "partial" if leftovers else "new"
+    kept = rows.column("frames_kept")[0].as_py()
+    have = catalog.count("frames", f"episode_id = {sql_str(eid)}")
+    return "complete" if have == kept else "partial"
+
+
+def _remove_episode(catalog: Catalog, eid: str) -> None:
+    where = f"episode_id = {sql_str(eid)}"
+    for table in ("frames", "frame_media", "episodes"):
+        catalog.delete(table, where)
+
+
+def ingest_one(catalog: Catalog, path: Path, series: str | None, config: Config, progress: Progress) -> IngestReport:
+    report = IngestReport(path=str(path), status="ingested", name=path.stem if path.is_file() else path.name)
+    cfg = config.section("ingest")
+    fmt = str(cfg.get("format", "png")).lower()
+    if fmt not in FORMATS:
+        raise IngestError(path, f"unknown frame format {fmt!r} (use png or webp)")
+    params = ShotParams.from_config(cfg)
+    probe = tuple(int(v) for v in cfg.get("probe_size", (160, 90)))
+
+    if not path.exists():
+        raise IngestError(path, "no such file or folder")
+    if path.is_dir():
+        files = list_frames(path)
+        sha = sha256_files(path, files)
+        kind = "frames"
+    else:
+        if path.stat().st_size == 0:
+            raise IngestError(path, "file is empty (0 bytes)")
+        sha = sha256_file(path)
+        kind = "video"
+    eid = make_episode_id(sha)
+    report.episode_id = eid
+    state = _episode_state(catalog, eid)
+    if state == "complete":
+        report.status = "already-ingested"
+        report.frames_kept = catalog.count("frames", f"episode_id = {sql_str(eid)}")
+        return report
+    if state == "partial":
+        report.notes.append("completed an earlier interrupted ingest")
+        _remove_episode(catalog, eid)
+
+    summary = SourceSummary(kind)
+    label = f"ingest {report.name}"
+    if kind == "video":
+        kept_iter = read_video(path, params, fmt, int(cfg.get("png_level", 1)), probe, summary, progress.advance,
+                               on_total=lambda n: progress.start(label, n))
+    else:
+        progress.start(label, len(files))
+        kept_iter = read_folder(path, files, params, probe, summary, progress.advance)
+
+    frames_rows: list[dict] = []
+    media: list[dict] = []
+    chunk = catalog.rows_per_fragment
+    try:
+        for kf in kept_iter:
+            fid = frame_id(eid, kf.frame_index)
+            frames_rows.append({"frame_id": fid, "episode_id": eid, "shot_index": kf.shot_index,
+                                "frame_index": kf.frame_index, "time_s": kf.time_s,
+                                "width": kf.width, "height": kf.height})
+            media.append({"frame_id": fid, "episode_id": eid, "format": kf.fmt, "data": kf})
+            if len(media) >= chunk:
+                _flush_media(catalog, media)
+        _flush_media(catalog, media)
+    except BaseException:
+        progress.finish()
+        _remove_episode(catalog, eid)  # nothing of a failed input stays behind
+        raise
+    progress.finish()
+
+    ingest_params = {k: cfg.get(k) for k in sorted(cfg)} if kind == "video" else {"probe_size": list(probe)}
+    catalog.append("episodes", pa.Table.from_pylist([{
+        "episode_id": eid, "name": report.name, "series": series, "source_path": str(path.resolve()),
+        "source_kind": kind, "source_sha256": sha, "fps": summary.fps, "duration_s": summary.duration_s,
+        "frame_count": summary.frame_count, "frames_kept": len(frames_rows), "shots": summary.shots,
+        "width": summary.width, "height": summary.height,
+        "ingest_params": json.dumps(ingest_params, sort_keys=True), "ingested_at": now_iso(),
+    }]))
+    catalog.append("frames", pa.Table.from_pylist(frames_rows))  # the visibility point
+    report.frames_kept, report.frame_count, report.shots = len(frames_rows), summary.frame_count, summary.shots
+    return report
+
+
+def _flush_media(catalog: Catalog, media: list[dict]) -> None:
+    if not media:
+        return
+    rows = [{**m, "data": m["data"].payload()} for m in media]
+    catalog.append("frame_media", pa.Table.from_pylist(rows))
+    media.clear()
+
+
+def ingest_paths(catalog: Catalog, paths: list[str | Path], series: str | None = None,
+                 config: Config | None = None, progress: Progress | None = None) -> list[IngestReport]:
+    """Ingest each path; one input's failure is reported and the others still go in."""
+    config = config or Config.load()
+    progress = progress or Progress(quiet=True)
+    reports = []
+    for p in paths:
+        path = Path(p)
+        try:
+            reports.append(ingest_one(catalog, path, series, config, progress))
+        except CelvaultError as exc:
+            reports.append(IngestReport(path=str(path), status="error", error=str(exc)))
+    return reports

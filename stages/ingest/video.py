@@ -1,0 +1,82 @@
+"""Video source: threaded PyAV decode, shot detection on small probes, lossless kept frames."""
+
+from __future__ import annotations
+
+import os
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Iterator
+
+from celvault.errors import IngestError
+
+from .encode import encode_rgb
+from .shots import ShotParams, ShotTracker
+from .sources import KeptFrame, SourceSummary
+
+
+def _open(path: Path):
+    import av
+
+    try:
+        container = av.open(str(path))
+    except (av.error.FFmpegError, UnicodeDecodeError, ValueError) as exc:
+        raise IngestError(path, f"not a readable video file ({exc.__class__.__name__})") from None
+    if not container.streams.video:
+        container.close()
+        raise IngestError(path, "contains no video stream")
+    return container
+
+
+def read_video(path: Path, params: ShotParams, fmt: str, png_level: int, probe_size=(160, 90),
+               summary: SourceSummary | None = None, on_frame=None, on_total=None) -> Iterator[KeptFrame]:
+    """Decode `path`, yielding kept frames; fills `summary` as it goes."""
+    import av
+
+    summary = summary if summary is not None else SourceSummary("video")
+    container = _open(path)
+    stream = container.streams.video[0]
+    stream.thread_type = "AUTO"
+    rate = stream.average_rate or stream.guessed_rate
+    fps = float(rate) if rate else None
+    declared = stream.frames or 0
+    declared_s = container.duration / 1e6 if container.duration else None
+    summary.fps = fps
+    if on_total:
+        on_total(declared or (int(declared_s * fps) if declared_s and fps else 0))
+    tracker = ShotTracker(params)
+    pw, ph = probe_size
+    index = -1
+    last_t = 0.0
+    pool = ThreadPoolExecutor(max_workers=max(1, (os.cpu_count() or 2) - 1))
+    try:
+        try:
+            for frame in container.decode(stream):
+                index += 1
+                t = float(frame.time) if frame.time is not None else index / (fps or 24.0)
+                last_t = t
+                if index == 0:
+                    summary.width, summary.height = frame.width, frame.height
+                probe = frame.reformat(width=pw, height=ph, format="rgb24").to_ndarray()
+                decision = tracker.push(probe, t)
+                if on_frame:
+                    on_frame()
+                if decision.keep:
+                    rgb = frame.to_ndarray(format="rgb24")
+                    yield KeptFrame(index, round(t, 4), decision.shot, frame.width, frame.height, fmt,
+                                    pool.submit(encode_rgb, rgb, fmt, png_level))
+        except av.error.FFmpegError as exc:
+            raise IngestError(path, f"video is corrupt or truncated at frame {index + 1} ({exc.__class__.__name__})") from None
+    finally:
+        pool.shutdown(wait=True)
+        container.close()
+    if index < 0:
+        raise IngestError(path, "no frame could be decoded (truncated or corrupt video)")
+    frame_count = index + 1
+    if declared and frame_count < 0.98 * declared:
+        raise IngestError(path, f"truncated: decoded {frame_count} of {declared} frames")
+    step = 1.0 / fps if fps else 0.0
+    if declared_s and last_t + step < 0.95 * declared_s - 0.5:
+        raise IngestError(path, f"truncated: video stops at {last_t:.1f}s of {declared_s:.1f}s")
+    summary.frame_count = frame_count
+    summary.duration_s = round(last_t + step, 4)
+    summary.shots = tracker.shot + 1

@@ -1,0 +1,161 @@
+"""Runs stages over the catalogue: missing rows, batching, commits, provenance, compaction."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import asdict, dataclass, field
+
+import pyarrow as pa
+
+from celvault import registry
+from celvault.catalog import Catalog
+from celvault.catalog.fill import and_filters, fill_missing, pending_by_fragment, write_columns
+from celvault.catalog.maintenance import compact
+from celvault.catalog.provenance import now_iso, record_run
+from celvault.catalog.store import sql_in, sql_str
+from celvault.config import Config
+from celvault.errors import UnknownStage
+from celvault.progress import Progress
+
+from . import ORDER
+from .base import Stage
+
+
+@dataclass
+class StageReport:
+    stage: str
+    backend: str
+    status: str  # done | nothing-to-do
+    rows: int = 0
+    fragments: int = 0
+    linked: int = 0
+    seconds: float = 0.0
+    run_id: str | None = None
+    notes: list[str] = field(default_factory=list)
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+def available_stages() -> list[str]:
+    known = set(registry.names("stage"))
+    return [s for s in ORDER if s in known]
+
+
+def build_stage(name: str, config: Config, device: str = "auto") -> Stage:
+    if name not in available_stages():
+        raise UnknownStage(name, available_stages())
+    cls = registry.load("stage", name)
+    return cls(config.stage(name), device=device)
+
+
+def _selection(stage: Stage, scope: str | None, force: bool, redo: bool) -> str | None:
+    if force:
+        return scope
+    missing = f"{stage.marker} IS NULL"
+    if redo:
+        cfg = stage.config_column
+        missing = f"{missing} OR {cfg} IS NULL OR {cfg} != {sql_str(stage.config_id())}"
+    return and_filters(scope, missing)
+
+
+def _compute_fn(catalog: Catalog, stage: Stage, batch_size: int, progress: Progress):
+    cid = stage.config_id()
+
+    def compute(rows: pa.Table) -> pa.Table:
+        if stage.media:
+            rows = _with_media(catalog, stage, rows)
+        parts = []
+        for start in range(0, rows.num_rows, batch_size):
+            batch = rows.slice(start, batch_size)
+            cols = stage.run(batch)
+            arrays = {stage.key: batch.column(stage.key)}
+            for f in stage.outputs:
+                arrays[f.name] = pa.array(cols[f.name], type=f.type)
+            arrays[stage.config_column] = pa.array([cid] * batch.num_rows, pa.string())
+            parts.append(pa.table(arrays))
+            progress.advance(batch.num_rows)
+        return pa.concat_tables(parts)
+
+    return compute
+
+
+def _with_media(catalog: Catalog, stage: Stage, rows: pa.Table) -> pa.Table:
+    keys = rows.column(stage.key).to_pylist()
+    media = catalog.read(stage.media, [stage.key, "data"], sql_in(stage.key, keys))
+    by_key = dict(zip(media.column(stage.key).to_pylist(), media.column("data").to_pylist()))
+    return rows.append_column("image", pa.array([by_key.get(k) for k in keys], pa.large_binary()))
+
+
+def _link(catalog: Catalog, stage: Stage, scope: str | None, force: bool, progress: Progress) -> tuple[int, int]:
+    """Cross-row pass over rows that have per-row outputs but no link outputs yet."""
+    need = and_filters(scope, f"{stage.marker} IS NOT NULL")
+    if not force:
+        need = and_filters(need, f"{stage.link_marker} IS NULL")
+    ds = catalog.dataset(stage.table)
+    cols = [stage.key] + [c for c in stage.link_inputs if c != stage.key]
+    by_fragment = [rows.column(stage.key) for _, rows in pending_by_fragment(ds, cols, need)]
+    if not by_fragment:
+        return 0, 0
+    pending = ds.to_table(columns=cols, filter=need)
+    result = stage.link(catalog, pending)
+    index = {k: i for i, k in enumerate(result.column(stage.key).to_pylist())}
+    progress.start(f"{stage.name}: link", len(by_fragment))
+    for keys in by_fragment:
+        take = [index[k] for k in keys.to_pylist() if k in index]
+        if take:
+            write_columns(catalog.dataset(stage.table), stage.key, result.take(pa.array(take)))
+        progress.advance(1)
+    return pending.num_rows, len(by_fragment)
+
+
+def run_stage(catalog: Catalog, stage: Stage, *, episode_ids: list[str] | None = None,
+              force: bool = False, redo: bool = False, batch_size: int | None = None,
+              progress: Progress | None = None, cleanup_after_s: float = 60.0) -> StageReport:
+    progress = progress or Progress(quiet=True)
+    t0 = time.perf_counter()
+    report = StageReport(stage=stage.name, backend=stage.backend, status="nothing-to-do")
+    scope = and_filters(stage.where, sql_in("episode_id", episode_ids) if episode_ids else None)
+    ds = catalog.dataset(stage.table)
+    declared = {f.name for f in stage.declared_columns()}
+    fresh = not declared <= set(ds.schema.names)
+    select = _selection(stage, scope, force, redo)
+    todo = ds.count_rows(select) if not fresh else ds.count_rows(scope)
+    link_todo = 0
+    if stage.link_outputs and not fresh:
+        link_todo = ds.count_rows(and_filters(scope, f"{stage.link_marker} IS NULL"))
+    if todo == 0 and link_todo == 0 and not (force and stage.link_outputs and ds.count_rows(scope)):
+        report.seconds = time.perf_counter() - t0
+        return report
+
+    started = now_iso()
+    catalog.ensure_columns(stage.table, stage.declared_columns())
+    if todo:
+        progress.start(stage.name, todo)
+        filled = fill_missing(catalog, stage.table, stage.key, stage.inputs, select,
+                              _compute_fn(catalog, stage, batch_size or stage.default_batch_size, progress))
+        report.rows, report.fragments = filled.rows, filled.fragments
+    if stage.link_outputs:
+        report.linked, frags = _link(catalog, stage, scope, force, progress)
+        report.fragments += frags
+    progress.finish()
+    compact(catalog, stage.table, cleanup_after_s)
+    report.status = "done"
+    report.run_id = record_run(
+        catalog, stage=stage.name, version=stage.version, backend=stage.backend, params=stage.params(),
+        weights_sha=stage.weights_sha(), config_id=stage.config_id(), rows=report.rows,
+        fragments=report.fragments, started=started,
+    )
+    report.seconds = time.perf_counter() - t0
+    return report
+
+
+def run_pipeline(catalog: Catalog, config: Config, names: list[str] | None = None, **kw) -> list[StageReport]:
+    device = kw.pop("device", "auto")
+    chosen = names or available_stages()
+    for n in chosen:
+        if n not in available_stages():
+            raise UnknownStage(n, available_stages())
+    stages = [build_stage(n, config, device) for n in sorted(chosen, key=ORDER.index)]
+    cleanup = float(config.section("catalog").get("cleanup_after_s", 60))
+    return [run_stage(catalog, s, cleanup_after_s=cleanup, **kw) for s in stages]

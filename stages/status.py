@@ -1,0 +1,54 @@
+"""Catalogue status: per episode, frames kept and, per stage, rows done and missing."""
+
+from __future__ import annotations
+
+import polars as pl
+
+from celvault.catalog import Catalog
+from celvault.catalog.fill import and_filters
+from celvault.config import Config
+
+from .runner import available_stages, build_stage
+
+
+def catalog_status(catalog: Catalog, config: Config) -> dict:
+    episodes = pl.from_arrow(catalog.read("episodes", ["episode_id", "name", "series", "source_kind",
+                                                       "frames_kept", "shots", "duration_s"]))
+    frames_ds = catalog.dataset("frames")
+    names = set(frames_ds.schema.names)
+    per_episode = {row["episode_id"]: {**row, "stages": {}} for row in episodes.iter_rows(named=True)}
+    stages = {}
+    for name in available_stages():
+        stage = build_stage(name, config)
+        if stage.table != "frames":
+            continue
+        declared = stage.marker in names and (stage.link_marker is None or stage.link_marker in names)
+        scope_ok = stage.where is None or declared
+        cols = ["episode_id"] + ([stage.marker] + ([stage.link_marker] if stage.link_marker else []) if declared else [])
+        tbl = pl.from_arrow(frames_ds.to_table(columns=cols, filter=stage.where if scope_ok and declared else None))
+        done_expr = pl.lit(False)
+        if declared:
+            done_expr = pl.col(stage.marker).is_not_null()
+            if stage.link_marker:
+                done_expr = done_expr & pl.col(stage.link_marker).is_not_null()
+        counts = tbl.group_by("episode_id").agg(pl.len().alias("rows"), done_expr.sum().alias("done"))
+        total_done = total_rows = 0
+        for row in counts.iter_rows(named=True):
+            ep = per_episode.get(row["episode_id"])
+            if ep is None:
+                continue
+            ep["stages"][name] = {"done": int(row["done"]), "missing": int(row["rows"] - row["done"])}
+            total_done += int(row["done"])
+            total_rows += int(row["rows"])
+        stages[name] = {"backend": stage.backend, "done": total_done, "missing": total_rows - total_done}
+    present = pl.from_arrow(frames_ds.to_table(columns=["episode_id"])).group_by("episode_id").len()
+    have = dict(zip(present["episode_id"].to_list(), present["len"].to_list()))
+    incomplete = [e["episode_id"] for e in per_episode.values() if have.get(e["episode_id"], 0) != e["frames_kept"]]
+    frame_rows = sum(have.get(e, 0) for e in per_episode)
+    return {
+        "catalog": str(catalog.path),
+        "episodes": sorted(per_episode.values(), key=lambda e: (e["series"] or "", e["name"] or "", e["episode_id"])),
+        "stages": stages,
+        "frames": frame_rows,
+        "incomplete": incomplete,
+    }

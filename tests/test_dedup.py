@@ -1,0 +1,105 @@
+"""dedup: hashes, sharpness and near-duplicate groups that span episodes."""
+
+import numpy as np
+
+from .helpers import frames_of, table, version
+
+
+def _ingest(cli, *paths):
+    return [r["episode_id"] for r in cli.json("ingest", *paths)]
+
+
+def _truth_shot(truth, frame_index):
+    ft = truth.frames[frame_index]
+    return ("opening", ft.shot) if ft.opening else ("own", ft.shot)
+
+
+def test_groups_span_episodes_and_keep_the_sharpest(cli, episodes):
+    (p1, t1), (p2, t2) = episodes["ep01"], episodes["ep02"]
+    e1, e2 = _ingest(cli, p1, p2)
+    [rep] = cli.json("run", "dedup")
+    rows = {r["frame_id"]: r for r in table(cli, "frames")}
+    assert rep["status"] == "done" and rep["rows"] == len(rows)
+    for r in rows.values():
+        assert r["phash"] is not None and r["dhash"] is not None and r["sharpness"] > 0
+        assert r["dup_group"] is not None
+        assert (r["dup_of"] is None) == (r["dup_group"] == r["frame_id"])
+
+    truth = {e1: t1, e2: t2}
+    # groups never join different content: each group sits in one truth shot (the opening's
+    # shots being the same content in both episodes)
+    groups = {}
+    for r in rows.values():
+        groups.setdefault(r["dup_group"], []).append(r)
+    for gid, members in groups.items():
+        kinds = {_truth_shot(truth[m["episode_id"]], m["frame_index"]) for m in members}
+        own = {(m["episode_id"], k) for m, k in ((m, _truth_shot(truth[m["episode_id"]], m["frame_index"])) for m in members) if k[0] == "own"}
+        assert len(kinds) == 1 and len(own) <= 1, members
+        assert rows[gid]["sharpness"] == max(m["sharpness"] for m in members)
+
+    # every opening frame of ep02 is a duplicate of ep01's copy of it (one representative)
+    opening2 = [r for r in frames_of(cli, e2) if t2.frames[r["frame_index"]].opening]
+    assert opening2
+    for r in opening2:
+        group = [m for m in groups[r["dup_group"]] if m["episode_id"] == e1]
+        assert group, "each opening frame of ep02 shares its group with ep01's copy"
+        assert len(groups[r["dup_group"]]) >= 2
+    # every episode-specific shot keeps at least one representative of its own
+    own_shots = {(r["episode_id"], truth[r["episode_id"]].frames[r["frame_index"]].shot) for r in rows.values()
+                 if not truth[r["episode_id"]].frames[r["frame_index"]].opening}
+    rep_shots = {(r["episode_id"], truth[r["episode_id"]].frames[r["frame_index"]].shot) for r in rows.values()
+                 if r["dup_of"] is None}
+    assert own_shots <= rep_shots
+
+
+def test_incremental_episode_joins_existing_groups_without_touching_them(cli, episodes):
+    (p1, t1), (p2, t2) = episodes["ep01"], episodes["ep02"]
+    [e1] = _ingest(cli, p1)
+    cli("run", "dedup")
+    before = {r["frame_id"]: r for r in table(cli, "frames")}
+    [e2] = _ingest(cli, p2)
+    [rep] = cli.json("run", "dedup")
+    assert rep["rows"] == len(frames_of(cli, e2))  # only the new episode's frames were hashed
+    after = {r["frame_id"]: r for r in table(cli, "frames")}
+    for fid, row in before.items():
+        assert after[fid] == row
+    for r in frames_of(cli, e2):
+        if t2.frames[r["frame_index"]].opening:
+            assert r["dup_of"] in before and before[r["dup_of"]]["dup_of"] is None
+
+
+def test_idle_rerun_does_no_work_and_no_commit(cli, episodes):
+    _ingest(cli, episodes["ep01"][0])
+    cli("run")
+    versions = {t: version(cli, t) for t in ("frames", "runs", "frame_media")}
+    runs = len(table(cli, "runs"))
+    [rep] = cli.json("run")
+    assert rep["status"] == "nothing-to-do" and rep["rows"] == 0
+    assert {t: version(cli, t) for t in versions} == versions
+    assert len(table(cli, "runs")) == runs
+
+
+def test_provenance_and_force(cli, episodes):
+    [e1] = _ingest(cli, episodes["ep01"][0])
+    cli("run", "dedup")
+    [run] = table(cli, "runs")
+    assert run["stage"] == "dedup" and run["backend"] == "imagehash" and run["stage_version"] == 1
+    assert '"radius": 6' in run["params"] and run["rows_done"] == len(frames_of(cli, e1))
+    cfg = {r["dedup_config"] for r in table(cli, "frames")}
+    assert cfg == {run["config_id"]}
+    [forced] = cli.json("run", "dedup", "--force")
+    assert forced["rows"] == len(frames_of(cli, e1)) and len(table(cli, "runs")) == 2
+
+
+def test_episode_scope_and_radius_option(cli, episodes, tmp_path):
+    e1, e2 = _ingest(cli, episodes["ep01"][0], episodes["ep02"][0])
+    [rep] = cli.json("run", "dedup", "--episode", "ep02")
+    assert rep["rows"] == len(frames_of(cli, e2))
+    assert all(r["phash"] is None for r in frames_of(cli, e1))
+    res = cli("run", "dedup", "--episode", "ep99", ok=False)
+    assert res.exit_code == 1 and "unknown episode 'ep99'" in res.output and "ep01" in res.output
+    cfg = tmp_path / "tight.yaml"
+    cfg.write_text("stages:\n  dedup:\n    radius: 0\n    dhash_radius: 0\n")
+    cli("run", "dedup", "--config", cfg)
+    assert len({r["dedup_config"] for r in table(cli, "frames")}) == 2  # settings are recorded per row
+    assert '"radius": 0' in table(cli, "runs")[-1]["params"] or any('"radius": 0' in r["params"] for r in table(cli, "runs"))
