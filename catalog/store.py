@@ -22,7 +22,7 @@ def sql_in(column: str, values) -> str:
 
 
 class Catalog:
-    def __init__(self, path: str | Path, rows_per_fragment: int = 512):
+    def __init__(self, path: str | Path, rows_per_fragment: int = 1024):
         self.path = Path(path)
         self.rows_per_fragment = rows_per_fragment
 

@@ -72,3 +72,7 @@ class Stage:
     def link(self, catalog, pending: pa.Table) -> pa.Table:
         """Cross-row outputs for `pending` rows: a table of key + link output columns."""
         raise NotImplementedError
+
+    def missing_weights(self) -> list[str]:
+        """Weight files this stage's backend needs and cannot find locally (none by default)."""
+        return []

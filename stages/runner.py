@@ -94,10 +94,11 @@ def _link(catalog: Catalog, stage: Stage, scope: str | None, force: bool, progre
         need = and_filters(need, f"{stage.link_marker} IS NULL")
     ds = catalog.dataset(stage.table)
     cols = [stage.key] + [c for c in stage.link_inputs if c != stage.key]
-    by_fragment = [rows.column(stage.key) for _, rows in pending_by_fragment(ds, cols, need)]
-    if not by_fragment:
+    parts = [rows for _, rows in pending_by_fragment(ds, cols, need)]
+    if not parts:
         return 0, 0
-    pending = ds.to_table(columns=cols, filter=need)
+    by_fragment = [rows.column(stage.key) for rows in parts]
+    pending = pa.concat_tables(parts)
     result = stage.link(catalog, pending)
     index = {k: i for i, k in enumerate(result.column(stage.key).to_pylist())}
     progress.start(f"{stage.name}: link", len(by_fragment))

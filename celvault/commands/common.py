@@ -39,7 +39,7 @@ def load_config(config_path, profile, overrides=None):
 def open_catalog(path, config=None):
     from celvault.catalog import Catalog
 
-    rows = int(config.section("catalog").get("rows_per_fragment", 512)) if config else 512
+    rows = int(config.section("catalog").get("rows_per_fragment", 1024)) if config else 1024
     return Catalog.open(path, rows_per_fragment=rows)
 
 

@@ -89,7 +89,9 @@ def ingest_one(catalog: Catalog, path: Path, series: str | None, config: Config,
     state = _episode_state(catalog, eid)
     if state == "complete":
         report.status = "already-ingested"
-        report.frames_kept = catalog.count("frames", f"episode_id = {sql_str(eid)}")
+        row = catalog.read("episodes", ["name", "frames_kept", "frame_count", "shots"],
+                           f"episode_id = {sql_str(eid)}").to_pylist()[0]
+        report.frames_kept, report.frame_count, report.shots = row["frames_kept"], row["frame_count"], row["shots"]
         return report
     if state == "partial":
         report.notes.append("completed an earlier interrupted ingest")

@@ -1,0 +1,3 @@
+from celvault.cli import main
+
+main()

@@ -1,0 +1,39 @@
+from pathlib import Path
+
+import click
+
+from .common import emit_json, progress
+
+
+@click.command()
+@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), default=Path("celvault-demo"),
+              show_default=True, help="Folder for the synthetic episodes (and the catalogue).")
+@click.option("--catalog", "catalog_path", type=click.Path(path_type=Path), default=None,
+              help="Catalogue to use [default: OUT/celvault.db, so your own catalogue is left alone].")
+@click.option("--episodes", type=click.IntRange(1, 26), default=2, show_default=True,
+              help="How many episodes (they share an opening, as real ones do).")
+@click.option("--seconds", type=click.FloatRange(5, 600), default=20.0, show_default=True,
+              help="Length of each episode.")
+@click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
+@click.option("--quiet", "-q", is_flag=True, help="No progress bars.")
+def demo(out_dir, catalog_path, episodes, seconds, as_json, quiet):
+    """Make synthetic anime-like episodes (640x360, 24 fps) and run the whole pipeline on them,
+    with the default profile if its model weights are here, else the offline one (says which)."""
+    from celvault.demo import run_demo
+
+    result = run_demo(out_dir, catalog_path or out_dir / "celvault.db", episodes=episodes, seconds=seconds,
+                      progress=progress(quiet, as_json))
+    if as_json:
+        emit_json(result)
+        return
+    click.echo(f"profile: {result['profile']} ({result['why']})")
+    for r in result["ingest"]:
+        state = r["status"] if r["status"] != "error" else f"error: {r['error']}"
+        click.echo(f"  {Path(r['path']).name}: {state}, {r['frames_kept']} frames kept of {r['frame_count']}, {r['shots']} shots")
+    for s in result["stages"]:
+        click.echo(f"  {s['stage']} [{s['backend']}]: {s['status']}, {s['rows']} rows")
+    st = result["status"]
+    click.echo(f"catalogue {st['catalog']}: {len(st['episodes'])} episodes, {st['frames']} frames")
+    reps = st["stages"].get("dedup")
+    if reps:
+        click.echo(f"next: celvault status --catalog {st['catalog']}")
