@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import queue
 import re
+import threading
 from fractions import Fraction
 from pathlib import Path
 
@@ -35,19 +37,62 @@ def _open_stream(container, spec: EpisodeSpec):
     stream.time_base = 1 / rate
     stream.codec_context.time_base = 1 / rate
     if codec == "libx264":
-        stream.options = {"crf": str(int(spec.crf)), "preset": "veryfast", "tune": "animation"}
+        stream.options = {"crf": str(int(spec.crf)), "preset": "veryfast"}
     elif codec == "mpeg4":
         stream.bit_rate = int(spec.width * spec.height * float(spec.fps) * 1.2)
         stream.options = {"qmin": "2", "qmax": "6"}
     return stream
 
 
+def _converted(truth: EpisodeTruth, pix_fmt: str, stop: threading.Event):
+    """Rendered frames as VideoFrames in the stream's pixel format, converted
+    once per distinct frame (held frames reuse the object)."""
+    vf, last = None, None
+    for i, rgb in iter_frames(truth):
+        if stop.is_set():
+            return
+        if rgb is not last:
+            vf = av.VideoFrame.from_ndarray(rgb, format="rgb24").reformat(format=pix_fmt)
+            last = rgb
+        yield i, vf
+
+
+def _prefetch(gen, stop: threading.Event, depth: int = 24):
+    """Run `gen` in a worker thread (rendering overlaps encoding)."""
+    q: queue.Queue = queue.Queue(maxsize=depth)
+    done = object()
+
+    def work():
+        try:
+            for item in gen:
+                q.put(item)
+            q.put(done)
+        except BaseException as exc:  # handed to the consumer
+            q.put(exc)
+
+    th = threading.Thread(target=work, name="celvault-synthetic-render", daemon=True)
+    th.start()
+    try:
+        while (item := q.get()) is not done:
+            if isinstance(item, BaseException):
+                raise item
+            yield item
+    finally:
+        stop.set()
+        while th.is_alive():  # unblock a worker waiting on a full queue
+            try:
+                q.get(timeout=0.05)
+            except queue.Empty:
+                pass
+        th.join()
+
+
 def write_video(path, truth: EpisodeTruth) -> EpisodeTruth:
     """Encode every frame of `truth` into `path` (container from the suffix).
 
-    Each distinct frame is converted to the stream's pixel format once; held
-    frames re-send that converted frame with the next pts. The truth's bboxes
-    are filled in while rendering.
+    Frames get pts = frame index in a 1/fps time base; held frames re-send the
+    converted frame of their predecessor. The truth's bboxes are filled in
+    while rendering.
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -55,11 +100,8 @@ def write_video(path, truth: EpisodeTruth) -> EpisodeTruth:
     with av.open(str(path), mode="w") as container:
         stream = _open_stream(container, spec)
         tb = stream.codec_context.time_base
-        vf, last = None, None
-        for i, rgb in iter_frames(truth):
-            if rgb is not last:
-                vf = av.VideoFrame.from_ndarray(rgb, format="rgb24").reformat(format=stream.pix_fmt)
-                last = rgb
+        stop = threading.Event()
+        for i, vf in _prefetch(_converted(truth, stream.pix_fmt, stop), stop):
             vf.pts = i
             vf.time_base = tb
             container.mux(stream.encode(vf))

@@ -7,6 +7,9 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Iterator
 
+import cv2
+import numpy as np
+
 from celvault.errors import IngestError
 
 from .encode import encode_rgb
@@ -25,6 +28,33 @@ def _open(path: Path):
         container.close()
         raise IngestError(path, "contains no video stream")
     return container
+
+
+def _plane(frame, i: int, w: int, h: int) -> np.ndarray:
+    plane = frame.planes[i]
+    return np.frombuffer(plane, np.uint8).reshape(plane.height, plane.line_size)[:h, :w]
+
+
+def probe_rgb(frame, size: tuple[int, int]) -> np.ndarray:
+    """A small RGB image of `frame` for cut and hold detection.
+
+    For 8-bit 4:2:0 frames (nearly all anime releases) the Y, U and V planes are shrunk
+    straight from the decoder's buffers and converted at probe size, which costs a fraction
+    of swscale's full-size conversion; anything else goes through swscale.
+    """
+    fmt = frame.format.name
+    if fmt not in ("yuv420p", "yuvj420p"):
+        return frame.reformat(width=size[0], height=size[1], format="rgb24").to_ndarray()
+    w, h = frame.width, frame.height
+    y = cv2.resize(_plane(frame, 0, w, h), size, interpolation=cv2.INTER_AREA).astype(np.float32)
+    u = cv2.resize(_plane(frame, 1, (w + 1) // 2, (h + 1) // 2), size, interpolation=cv2.INTER_AREA).astype(np.float32)
+    v = cv2.resize(_plane(frame, 2, (w + 1) // 2, (h + 1) // 2), size, interpolation=cv2.INTER_AREA).astype(np.float32)
+    if fmt == "yuv420p" and frame.color_range != 2:  # limited (TV) range to full
+        y = (y - 16.0) * (255.0 / 219.0)
+        u = (u - 128.0) * (255.0 / 224.0) + 128.0
+        v = (v - 128.0) * (255.0 / 224.0) + 128.0
+    ycrcb = np.clip(np.dstack([y, v, u]), 0, 255).astype(np.uint8)
+    return cv2.cvtColor(ycrcb, cv2.COLOR_YCrCb2RGB)
 
 
 def read_video(path: Path, params: ShotParams, fmt: str, png_level: int, probe_size=(160, 90),
@@ -56,7 +86,7 @@ def read_video(path: Path, params: ShotParams, fmt: str, png_level: int, probe_s
                 last_t = t
                 if index == 0:
                     summary.width, summary.height = frame.width, frame.height
-                probe = frame.reformat(width=pw, height=ph, format="rgb24").to_ndarray()
+                probe = probe_rgb(frame, (pw, ph))
                 decision = tracker.push(probe, t)
                 if on_frame:
                     on_frame()
