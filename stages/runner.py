@@ -30,6 +30,8 @@ class StageReport:
     fragments: int = 0
     linked: int = 0
     seconds: float = 0.0
+    fill_seconds: float = 0.0
+    link_seconds: float = 0.0
     run_id: str | None = None
     notes: list[str] = field(default_factory=list)
 
@@ -131,14 +133,18 @@ def run_stage(catalog: Catalog, stage: Stage, *, episode_ids: list[str] | None =
 
     started = now_iso()
     catalog.ensure_columns(stage.table, stage.declared_columns())
+    t_fill = time.perf_counter()
     if todo:
         progress.start(stage.name, todo)
         filled = fill_missing(catalog, stage.table, stage.key, stage.inputs, select,
                               _compute_fn(catalog, stage, batch_size or stage.default_batch_size, progress))
         report.rows, report.fragments = filled.rows, filled.fragments
+    t_link = time.perf_counter()
+    report.fill_seconds = t_link - t_fill
     if stage.link_outputs:
         report.linked, frags = _link(catalog, stage, scope, force, progress)
         report.fragments += frags
+    report.link_seconds = time.perf_counter() - t_link
     progress.finish()
     compact(catalog, stage.table, cleanup_after_s)
     report.status = "done"

@@ -14,7 +14,7 @@ size and frame rate.
 
 from .cast import CAST, CAST_BY_NAME, Character, draw_character
 from .episode import ShotRenderer, iter_frames, plan_episode, render_frame
-from .plan import OPENING_SEED, plan_shots
+from .plan import OPENING_SEED
 from .scenes import INDOOR_KINDS, KINDS, OUTDOOR_KINDS, hsv_delta
 from .truth import EpisodeSpec, EpisodeTruth, FrameTruth, RenderedFrame, ShotTruth
 from .writer import frame_name, frame_rate, make_episode, parse_frame_name, write_frame_folder, write_video
@@ -23,6 +23,6 @@ __all__ = [
     "CAST", "CAST_BY_NAME", "Character", "EpisodeSpec", "EpisodeTruth", "FrameTruth",
     "INDOOR_KINDS", "KINDS", "OPENING_SEED", "OUTDOOR_KINDS", "RenderedFrame", "ShotRenderer",
     "ShotTruth", "draw_character", "frame_name", "frame_rate", "hsv_delta", "iter_frames",
-    "make_episode", "parse_frame_name", "plan_episode", "plan_shots", "render_frame",
+    "make_episode", "parse_frame_name", "plan_episode", "render_frame",
     "write_frame_folder", "write_video",
 ]

@@ -67,12 +67,12 @@ def _split(n: int, fps: float, rng: np.random.Generator) -> list[int]:
     w = rng.dirichlet(np.ones(k))
     add = np.minimum(np.floor(w * extra).astype(int), hi - base)
     lens = [a + int(b) for a, b in zip(lens, add)]
-    rest, j = n - sum(lens), 0
+    rest, order = n - sum(lens), rng.permutation(k)
     while rest > 0:  # hand out what is left, respecting the maximum where possible
-        if lens[j % k] < hi or j >= 2 * k:
-            lens[j % k] += 1
-            rest -= 1
-        j += 1
+        room = [j for j in order if lens[j] < hi] or list(order)
+        for j in room[:rest]:
+            lens[j] += 1
+        rest -= len(room[:rest])
     return lens
 
 
@@ -82,7 +82,7 @@ def _tracks(rng, names, W, H, n_poses) -> tuple[CharTrack, ...]:
     order = rng.permutation(n)
     out = []
     for j, ci in enumerate(order):
-        height = int(H * rng.uniform(0.25, 0.45))
+        height = int(H * rng.uniform(0.26, 0.45) / 1.1)  # visible box ~ 1.07 x height
         x0 = W / 2 + (j - (n - 1) / 2) * spacing + rng.uniform(-0.05, 0.05) * W
         x0 = float(np.clip(x0, 0.12 * W, 0.88 * W))
         vx = 0.0 if rng.random() < 0.4 else float(rng.uniform(0.3, 1.0) * W / 100 * rng.choice([-1, 1]))

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import av
 import cv2
+from av.video.frame import PictureType
 
 from .episode import iter_frames
 from .plan import plan_shots
@@ -101,8 +102,11 @@ def write_video(path, truth: EpisodeTruth) -> EpisodeTruth:
         stream = _open_stream(container, spec)
         tb = stream.codec_context.time_base
         stop = threading.Event()
+        starts = set(truth.shot_boundaries())
         for i, vf in _prefetch(_converted(truth, stream.pix_fmt, stop), stop):
             vf.pts = i
+            # a keyframe at every cut keeps the opening's encoding independent of what follows
+            vf.pict_type = PictureType.I if i in starts else PictureType.NONE
             vf.time_base = tb
             container.mux(stream.encode(vf))
         container.mux(stream.encode(None))
