@@ -16,7 +16,9 @@ def resolve_episodes(catalog: Catalog, names: list[str]) -> list[str]:
         hits = [r["episode_id"] for r in rows if r["episode_id"] == wanted or (r["name"] or "").lower() == w]
         if not hits:
             hits = [r["episode_id"] for r in rows if r["episode_id"].startswith(wanted)]
-        if len(hits) != 1:
+        if len(hits) > 1:
+            raise UnknownEpisode(wanted, sorted(hits), ambiguous=True)
+        if not hits:
             known = sorted(f"{r['name']} ({r['episode_id']})" for r in rows)
             raise UnknownEpisode(wanted, known)
         out.append(hits[0])

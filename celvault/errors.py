@@ -39,6 +39,9 @@ class UnknownBackend(CelvaultError):
 
 
 class UnknownEpisode(CelvaultError):
-    def __init__(self, name, known):
+    def __init__(self, name, known, ambiguous=False):
         listed = ", ".join(known[:20]) or "none ingested yet"
-        super().__init__(f"unknown episode {name!r}; known episodes: {listed}")
+        if ambiguous:
+            super().__init__(f"episode {name!r} is ambiguous; use one of the ids: {listed}")
+        else:
+            super().__init__(f"unknown episode {name!r}; known episodes: {listed}")

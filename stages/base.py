@@ -16,6 +16,9 @@ import pyarrow as pa
 
 from celvault.catalog.ids import config_id
 
+# Frames later stages and exporters work on by default: dedup done, group representatives only.
+REPRESENTATIVE_FRAMES = "dup_group IS NOT NULL AND dup_of IS NULL"
+
 
 class Stage:
     name: ClassVar[str]

@@ -167,6 +167,16 @@ def test_opening_identical_across_seeds():
     assert np.mean(differ) > 0.95
 
 
+def test_opening_encodes_identically(episode, decoded, tmp_path):
+    other = make_episode(tmp_path / "other.mp4", EpisodeSpec(seed=99, duration_s=9.0))
+    frames = _decode(tmp_path / "other.mp4")
+    n_open = other.opening_frames
+    assert n_open == episode[1].opening_frames
+    for i in range(n_open):
+        assert np.array_equal(frames[i], decoded[i]), i
+    assert not np.array_equal(frames[n_open], decoded[n_open])
+
+
 def test_deterministic():
     a, b = plan_episode(SPEC), plan_episode(SPEC)
     assert a.shots == b.shots and a.frames == b.frames
