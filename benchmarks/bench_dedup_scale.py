@@ -2,7 +2,8 @@
 
 Builds a catalogue whose frames table holds 1,000,000 already-deduplicated rows (random
 64-bit hashes, every one its own representative: the worst case for the group search), then
-ingests a real 2,000-frame episode (synthetic 1280x720 frames) and runs `dedup` on it.
+ingests a real episode of about 2,000 kept 1280x720 frames (a synthetic video ingested with
+interval 0, so frames are stored as celvault stores them) and runs `dedup` on it.
 Prints the hashing time, the grouping time against the million stored hashes, and, as the
 baseline, the same grouping done by a vectorised brute-force popcount over all pairs.
 
@@ -27,7 +28,7 @@ from celvault.stages.dedup import DedupStage
 from celvault.stages.hamming import popcount
 from celvault.stages.ingest import ingest_paths
 from celvault.stages.runner import run_stage
-from celvault.synthetic import EpisodeSpec, write_frame_folder
+from celvault.synthetic import EpisodeSpec, make_episode
 
 
 def stored_rows(n: int, seed: int = 0) -> pa.Table:
@@ -60,15 +61,11 @@ def main() -> None:
         catalog.ensure_columns("frames", stage.declared_columns())
         with timed(f"write {args.stored} stored rows", res):
             catalog.append("frames", stored_rows(args.stored))
-        folder = work / "new_episode"
-        with timed("render the new episode's frames", res):
-            spec = EpisodeSpec(seed=21, width=1280, height=720, fps=24.0, duration_s=args.new / 24.0 * 2.6)
-            write_frame_folder(folder, spec, named=True, ext="png")
-            files = sorted(folder.iterdir())
-            for f in files[args.new:]:
-                f.unlink()
-        with timed("ingest the new episode", res):
-            [rep] = ingest_paths(catalog, [folder], config=config)
+        video = work / "new_episode.mp4"
+        with timed("make the new episode", res):
+            make_episode(video, EpisodeSpec(seed=21, width=1280, height=720, fps=24.0, duration_s=args.new / 24.0 * 2.3))
+        with timed("ingest it, keeping every distinct frame (interval 0)", res):
+            [rep] = ingest_paths(catalog, [video], config=Config.load(overrides={"ingest": {"interval": 0.0}}))
         print(f"  new episode: {rep.frames_kept} frames")
         with timed("run dedup on the new episode", res):
             report = run_stage(catalog, stage)

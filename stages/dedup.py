@@ -16,6 +16,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from celvault.errors import CatalogError
 from celvault.registry import register
@@ -101,20 +102,20 @@ class DedupStage(Stage):
         # 1. join groups whose representative is already in the catalogue
         reps = catalog.read(self.table, [self.key, "phash", "dhash"], "dup_group IS NOT NULL AND dup_of IS NULL")
         if reps.num_rows:
-            pending_set = set(keys.tolist())
-            rep_keys = np.array(reps.column(self.key).to_pylist(), dtype=object)
-            keep = np.array([k not in pending_set for k in rep_keys], dtype=bool)
-            rep_keys = rep_keys[keep]
-            rep_ph = reps.column("phash").to_numpy().astype(np.uint64)[keep]
-            rep_dh = reps.column("dhash").to_numpy().astype(np.uint64)[keep]
+            # vectorised throughout: a catalogue can hold millions of representatives
+            keep = pc.invert(pc.is_in(reps.column(self.key), value_set=pending.column(self.key)))
+            reps = reps.filter(keep)
+            rep_ph = reps.column("phash").to_numpy().astype(np.uint64)
+            rep_dh = reps.column("dhash").to_numpy().astype(np.uint64)
             qi, ci, dist = HammingIndex(rep_ph, self.radius).query(ph)
             ok = self._close(dist, dh[qi], rep_dh[ci])
             qi, ci, dist = qi[ok], ci[ok], dist[ok]
+            rep_keys = np.array(reps.column(self.key).take(pa.array(ci, pa.int64())).to_pylist(), dtype=object)
             # nearest representative first; ties broken by frame id for determinism
-            order = np.lexsort((rep_keys[ci].astype(str), dist, qi))
-            for q, c in zip(qi[order], ci[order]):
+            order = np.lexsort((rep_keys.astype(str), dist, qi))
+            for q, k in zip(qi[order], rep_keys[order]):
                 if group[q] is None:
-                    group[q] = rep_keys[c]
+                    group[q] = k
 
         # 2. the rest group among themselves, sharpest first
         rest = np.nonzero(np.array([g is None for g in group], dtype=bool))[0]
