@@ -1,0 +1,1 @@
+"""The query language behind `celvault query`, and contact sheets (issue 5)."""
