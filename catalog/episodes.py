@@ -12,6 +12,8 @@ def resolve_episodes(catalog: Catalog, names: list[str]) -> list[str]:
     rows = catalog.read("episodes", ["episode_id", "name"]).to_pylist()
     out = []
     for wanted in names:
+        if not wanted.strip():
+            raise UnknownEpisode(wanted, sorted(f"{r['name']} ({r['episode_id']})" for r in rows))
         w = wanted.lower()
         hits = [r["episode_id"] for r in rows if r["episode_id"] == wanted or (r["name"] or "").lower() == w]
         if not hits:

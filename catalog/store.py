@@ -33,11 +33,14 @@ class Catalog:
         if cat.path.exists() and not cat.path.is_dir():
             raise CatalogError(f"{cat.path} exists and is not a catalogue directory")
         created = False
-        cat.path.mkdir(parents=True, exist_ok=True)
-        for name, schema in TABLES.items():
-            if not cat.exists(name):
-                lance.write_dataset(schema.empty_table(), cat.uri(name))
-                created = True
+        try:
+            cat.path.mkdir(parents=True, exist_ok=True)
+            for name, schema in TABLES.items():
+                if not cat.exists(name):
+                    lance.write_dataset(schema.empty_table(), cat.uri(name))
+                    created = True
+        except OSError as exc:
+            raise CatalogError(f"cannot create a catalogue at {cat.path}: {exc.strerror or exc}") from None
         return cat, created
 
     @classmethod

@@ -18,7 +18,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from celvault.errors import CatalogError
+from celvault.errors import CatalogError, ConfigError
 from celvault.registry import register
 
 from .base import Stage
@@ -68,13 +68,15 @@ class DedupStage(Stage):
     def backend(self) -> str:
         return str(self.settings.get("backend", "imagehash"))
 
-    @property
-    def radius(self) -> int:
-        return int(self.settings.get("radius", 6))
-
-    @property
-    def dhash_radius(self) -> int:
-        return int(self.settings.get("dhash_radius", 64))
+    def __init__(self, settings=None, device: str = "auto"):
+        super().__init__(settings, device)
+        try:
+            self.radius = int(self.settings.get("radius", 6))
+            self.dhash_radius = int(self.settings.get("dhash_radius", 16))
+        except (TypeError, ValueError):
+            raise ConfigError("stages.dedup: radius and dhash_radius must be whole numbers") from None
+        if not 0 <= self.radius <= 31 or not 0 <= self.dhash_radius <= 64:
+            raise ConfigError("stages.dedup: radius must be 0-31 and dhash_radius 0-64 (bits of 64)")
 
     def run(self, rows: pa.Table) -> dict[str, pa.Array]:
         keys = rows.column(self.key).to_pylist()
@@ -113,9 +115,9 @@ class DedupStage(Stage):
             rep_keys = np.array(reps.column(self.key).take(pa.array(ci, pa.int64())).to_pylist(), dtype=object)
             # nearest representative first; ties broken by frame id for determinism
             order = np.lexsort((rep_keys.astype(str), dist, qi))
-            for q, k in zip(qi[order], rep_keys[order]):
-                if group[q] is None:
-                    group[q] = k
+            q_sorted = qi[order]
+            _, first = np.unique(q_sorted, return_index=True)
+            group[q_sorted[first]] = rep_keys[order][first]
 
         # 2. the rest group among themselves, sharpest first
         rest = np.nonzero(np.array([g is None for g in group], dtype=bool))[0]
@@ -125,13 +127,13 @@ class DedupStage(Stage):
             qi, ci = qi[ok], ci[ok]
             neighbours = np.split(ci, np.searchsorted(qi, np.arange(1, len(rest))))
             order = np.lexsort((keys[rest].astype(str), -sharp[rest]))
-            for i in order:
-                if group[rest[i]] is not None:
+            leader_of = np.full(len(rest), -1, np.int64)
+            for i in order:  # one step per frame; neighbours are assigned as arrays
+                if leader_of[i] >= 0:
                     continue
-                leader = keys[rest[i]]
-                for j in neighbours[i]:
-                    if group[rest[j]] is None:
-                        group[rest[j]] = leader
+                nb = neighbours[i]
+                leader_of[nb[leader_of[nb] < 0]] = i
+            group[rest] = keys[rest][leader_of]
 
         dup_of = [g if g != k else None for g, k in zip(group, keys)]
         return pa.table({

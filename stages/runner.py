@@ -142,7 +142,8 @@ def run_stage(catalog: Catalog, stage: Stage, *, episode_ids: list[str] | None =
     t_link = time.perf_counter()
     report.fill_seconds = t_link - t_fill
     if stage.link_outputs:
-        report.linked, frags = _link(catalog, stage, scope, force, progress)
+        # recomputed rows (--force, --redo) are regrouped too: new settings mean new groups
+        report.linked, frags = _link(catalog, stage, scope, force or (redo and report.rows > 0), progress)
         report.fragments += frags
     report.link_seconds = time.perf_counter() - t_link
     progress.finish()

@@ -103,3 +103,31 @@ def test_episode_scope_and_radius_option(cli, episodes, tmp_path):
     cli("run", "dedup", "--config", cfg)
     assert len({r["dedup_config"] for r in table(cli, "frames")}) == 2  # settings are recorded per row
     assert '"radius": 0' in table(cli, "runs")[-1]["params"] or any('"radius": 0' in r["params"] for r in table(cli, "runs"))
+
+
+def test_redo_with_new_settings_regroups(cli, episodes, tmp_path):
+    _ingest(cli, episodes["ep01"][0], episodes["ep02"][0])
+    cli("run", "dedup")
+    grouped = sum(r["dup_of"] is not None for r in table(cli, "frames"))
+    assert grouped > 0
+    cfg = tmp_path / "exact.yaml"
+    cfg.write_text("stages:\n  dedup:\n    radius: 0\n    dhash_radius: 0\n")
+    [rep] = cli.json("run", "dedup", "--redo", "--config", cfg)
+    rows = table(cli, "frames")
+    assert rep["rows"] == len(rows) and rep["linked"] == len(rows)
+    assert sum(r["dup_of"] is not None for r in rows) < grouped  # tighter radius, fewer duplicates
+    # every duplicate now is an exact hash match of its representative
+    by_id = {r["frame_id"]: r for r in rows}
+    for r in rows:
+        if r["dup_of"]:
+            assert by_id[r["dup_of"]]["phash"] == r["phash"] and by_id[r["dup_of"]]["dup_of"] is None
+    assert cli.json("run", "dedup", "--redo", "--config", cfg)[0]["status"] == "nothing-to-do"
+
+
+def test_bad_dedup_settings_are_a_config_error(cli, episodes, tmp_path):
+    _ingest(cli, episodes["ep01"][0])
+    cfg = tmp_path / "bad.yaml"
+    cfg.write_text("stages:\n  dedup:\n    radius: 40\n")
+    res = cli("run", "dedup", "--config", cfg, ok=False)
+    assert res.exit_code == 1 and "radius must be 0-31" in res.output
+    assert all(r.get("phash") is None for r in table(cli, "frames"))  # refused before any work

@@ -78,3 +78,49 @@ def test_interrupted_ingest_is_invisible_and_completed_by_rerun(cli, episodes, m
     assert len(frames) == rep["frames_kept"] == len(media) == len({m["frame_id"] for m in media})
     assert len(table(cli, "episodes")) == 1
     assert cli.json("status")["incomplete"] == []
+
+
+def test_unreadable_file_and_bad_settings(cli, episodes, tmp_path):
+    import os
+
+    locked = tmp_path / "locked.mkv"
+    locked.write_bytes(episodes["ep02"][0].read_bytes())
+    locked.chmod(0)
+    try:
+        if os.access(locked, os.R_OK):  # root reads anything: make it a folder we cannot list instead
+            locked.chmod(0o644)
+            locked = tmp_path / "nolist"
+            locked.mkdir()
+            (locked / "a.png").write_bytes(b"")
+            locked.chmod(0)
+        res = cli("ingest", locked, episodes["ep01"][0], ok=False)
+        assert res.exit_code == 1
+        errors = _errors(res)
+        assert len(errors) == 1 and str(locked) in errors[0] and "Traceback" not in res.output
+        assert [e["name"] for e in table(cli, "episodes")] == ["ep01"]
+    finally:
+        locked.chmod(0o755)
+    res = cli("ingest", episodes["ep02"][0], "--interval", "-1", ok=False)
+    assert res.exit_code == 1 and "interval must not be negative" in res.output
+
+
+def test_all_black_video_and_one_image_folder(cli, tmp_path):
+    import av
+    import cv2
+    import numpy as np
+
+    black = tmp_path / "black.mp4"
+    with av.open(str(black), "w") as out:
+        stream = out.add_stream("libx264", rate=12)
+        stream.width, stream.height, stream.pix_fmt = 64, 48, "yuv420p"
+        for _ in range(24):
+            out.mux(stream.encode(av.VideoFrame.from_ndarray(np.zeros((48, 64, 3), np.uint8), format="rgb24")))
+        out.mux(stream.encode())
+    folder = tmp_path / "single"
+    folder.mkdir()
+    cv2.imwrite(str(folder / "only.png"), np.full((48, 64, 3), 120, np.uint8))
+    reps = {r["name"]: r for r in cli.json("ingest", black, folder)}
+    assert reps["black"]["status"] == "ingested" and reps["black"]["frames_kept"] == 0
+    assert reps["single"]["frames_kept"] == 1
+    assert cli.json("run")[0]["rows"] == 1
+    assert cli.json("ingest", black)[0]["status"] == "already-ingested"

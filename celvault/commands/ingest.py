@@ -33,7 +33,9 @@ def ingest(paths, series, interval, fmt, catalog_path, config_path, profile, as_
                 click.echo(f"{r.name}: ingested {r.frames_kept} frames of {r.frame_count}, "
                            f"{r.shots} shots -> episode {r.episode_id}{extra}")
             elif r.status == "already-ingested":
-                click.echo(f"{r.name}: already ingested as episode {r.episode_id} ({r.frames_kept} frames), nothing to do")
+                extra = f"; {'; '.join(r.notes)}" if r.notes else ""
+                click.echo(f"{r.name}: already ingested as episode {r.episode_id} ({r.frames_kept} frames), "
+                           f"nothing to do{extra}")
     failed = [r for r in reports if r.status == "error"]
     for r in failed:
         echo_err(f"Error: {r.error}")

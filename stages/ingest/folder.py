@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
+from typing import Iterator
 
 import cv2
 import numpy as np
@@ -34,7 +35,8 @@ def list_frames(folder: Path) -> list[Path]:
 
 
 def read_folder(folder: Path, files: list[Path], params: ShotParams, probe_size=(160, 90),
-                summary: SourceSummary | None = None, on_frame=None) -> list[KeptFrame]:
+                summary: SourceSummary | None = None, on_frame=None) -> Iterator[KeptFrame]:
+    """Yield the folder's frames one at a time (bytes as stored), filling `summary`."""
     summary = summary if summary is not None else SourceSummary("frames")
     parsed = [NAMED.search(p.stem) for p in files]
     named = all(parsed)
@@ -43,7 +45,7 @@ def read_folder(folder: Path, files: list[Path], params: ShotParams, probe_size=
         files = [files[i] for i in order]
         parsed = [parsed[i] for i in order]
     tracker = ShotTracker(params, keep_policy=False)
-    kept: list[KeptFrame] = []
+    count, shots, times = 0, set(), []
     seen_index: set[int] = set()
     for pos, path in enumerate(files):
         data = path.read_bytes()
@@ -62,12 +64,14 @@ def read_folder(folder: Path, files: list[Path], params: ShotParams, probe_size=
             probe = cv2.resize(cv2.cvtColor(img, cv2.COLOR_BGR2RGB), probe_size, interpolation=cv2.INTER_AREA)
             d = tracker.push(probe, float(pos))
             shot, index, t = d.shot, pos, None
-        kept.append(KeptFrame(index, t, max(shot, 0), w, h, fmt, data))
         summary.width, summary.height = summary.width or w, summary.height or h
+        count += 1
+        shots.add(max(shot, 0))
+        if t is not None:
+            times.append(t)
         if on_frame:
             on_frame()
-    summary.frame_count = len(kept)
-    summary.shots = len({k.shot_index for k in kept})
-    times = [k.time_s for k in kept if k.time_s is not None]
+        yield KeptFrame(index, t, max(shot, 0), w, h, fmt, data)
+    summary.frame_count = count
+    summary.shots = len(shots)
     summary.duration_s = max(times) if times else None
-    return kept

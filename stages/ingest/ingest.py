@@ -20,7 +20,7 @@ from celvault.catalog.ids import frame_id, sha256_file, sha256_files
 from celvault.catalog.provenance import now_iso
 from celvault.catalog.store import sql_str
 from celvault.config import Config
-from celvault.errors import CelvaultError, IngestError
+from celvault.errors import CelvaultError, ConfigError, IngestError
 from celvault.progress import Progress
 
 from .encode import FORMATS
@@ -28,6 +28,9 @@ from .folder import list_frames, read_folder
 from .shots import ShotParams
 from .sources import SourceSummary
 from .video import read_video
+
+
+MEDIA_ROWS_PER_APPEND = 256
 
 
 @dataclass
@@ -58,21 +61,54 @@ def _episode_state(catalog: Catalog, eid: str) -> str:
     return "complete" if have == kept else "partial"
 
 
+def _params_json(settings: "IngestSettings") -> str:
+    return json.dumps({k: settings.raw[k] for k in sorted(settings.raw)}, sort_keys=True)
+
+
 def _remove_episode(catalog: Catalog, eid: str) -> None:
     where = f"episode_id = {sql_str(eid)}"
     for table in ("frames", "frame_media", "episodes"):
         catalog.delete(table, where)
 
 
-def ingest_one(catalog: Catalog, path: Path, series: str | None, config: Config, progress: Progress) -> IngestReport:
-    report = IngestReport(path=str(path), status="ingested", name=path.stem if path.is_file() else path.name)
-    cfg = config.section("ingest")
-    fmt = str(cfg.get("format", "png")).lower()
-    if fmt not in FORMATS:
-        raise IngestError(path, f"unknown frame format {fmt!r} (use png or webp)")
-    params = ShotParams.from_config(cfg)
-    probe = tuple(int(v) for v in cfg.get("probe_size", (160, 90)))
+@dataclass(frozen=True)
+class IngestSettings:
+    fmt: str
+    png_level: int
+    probe: tuple[int, int]
+    shots: ShotParams
+    raw: dict
 
+    @classmethod
+    def from_config(cls, config: Config) -> "IngestSettings":
+        cfg = config.section("ingest")
+        try:
+            fmt = str(cfg.get("format", "png")).lower()
+            if fmt not in FORMATS:
+                raise ValueError(f"format must be one of {', '.join(FORMATS)}, not {fmt!r}")
+            probe = tuple(int(v) for v in cfg.get("probe_size", (160, 90)))
+            if len(probe) != 2 or min(probe) < 8:
+                raise ValueError("probe_size must be two sizes of at least 8 pixels")
+            shots = ShotParams.from_config(cfg)
+            if shots.interval < 0:
+                raise ValueError("interval must not be negative")
+            return cls(fmt, int(cfg.get("png_level", 1)), probe, shots, cfg)
+        except (TypeError, ValueError) as exc:
+            raise ConfigError(f"ingest settings: {exc}") from None
+
+
+def ingest_one(catalog: Catalog, path: Path, series: str | None, settings: IngestSettings,
+               progress: Progress) -> IngestReport:
+    try:
+        return _ingest_one(catalog, path, series, settings, progress)
+    except OSError as exc:  # unreadable file or folder (permissions, I/O error)
+        raise IngestError(path, f"cannot read ({exc.strerror or exc.__class__.__name__})") from None
+
+
+def _ingest_one(catalog: Catalog, path: Path, series: str | None, settings: IngestSettings,
+                progress: Progress) -> IngestReport:
+    report = IngestReport(path=str(path), status="ingested",
+                          name=path.stem if path.is_file() else path.resolve().name)
     if not path.exists():
         raise IngestError(path, "no such file or folder")
     if path.is_dir():
@@ -89,9 +125,12 @@ def ingest_one(catalog: Catalog, path: Path, series: str | None, config: Config,
     state = _episode_state(catalog, eid)
     if state == "complete":
         report.status = "already-ingested"
-        row = catalog.read("episodes", ["name", "frames_kept", "frame_count", "shots"],
+        row = catalog.read("episodes", ["name", "frames_kept", "frame_count", "shots", "ingest_params"],
                            f"episode_id = {sql_str(eid)}").to_pylist()[0]
         report.frames_kept, report.frame_count, report.shots = row["frames_kept"], row["frame_count"], row["shots"]
+        if kind == "video" and row["ingest_params"] != _params_json(settings):
+            report.notes.append("it was ingested with other settings; those stay (remove the catalogue "
+                                "entry to ingest it again with these)")
         return report
     if state == "partial":
         report.notes.append("completed an earlier interrupted ingest")
@@ -100,15 +139,15 @@ def ingest_one(catalog: Catalog, path: Path, series: str | None, config: Config,
     summary = SourceSummary(kind)
     label = f"ingest {report.name}"
     if kind == "video":
-        kept_iter = read_video(path, params, fmt, int(cfg.get("png_level", 1)), probe, summary, progress.advance,
-                               on_total=lambda n: progress.start(label, n))
+        kept_iter = read_video(path, settings.shots, settings.fmt, settings.png_level, settings.probe, summary,
+                               progress.advance, on_total=lambda n: progress.start(label, n))
     else:
         progress.start(label, len(files))
-        kept_iter = read_folder(path, files, params, probe, summary, progress.advance)
+        kept_iter = read_folder(path, files, settings.shots, settings.probe, summary, progress.advance)
 
     frames_rows: list[dict] = []
     media: list[dict] = []
-    chunk = catalog.rows_per_fragment
+    chunk = min(catalog.rows_per_fragment, MEDIA_ROWS_PER_APPEND)  # bounds the bytes held in memory
     try:
         for kf in kept_iter:
             fid = frame_id(eid, kf.frame_index)
@@ -125,13 +164,13 @@ def ingest_one(catalog: Catalog, path: Path, series: str | None, config: Config,
         raise
     progress.finish()
 
-    ingest_params = {k: cfg.get(k) for k in sorted(cfg)} if kind == "video" else {"probe_size": list(probe)}
+    ingest_params = _params_json(settings) if kind == "video" else json.dumps({"probe_size": list(settings.probe)})
     catalog.append("episodes", pa.Table.from_pylist([{
         "episode_id": eid, "name": report.name, "series": series, "source_path": str(path.resolve()),
         "source_kind": kind, "source_sha256": sha, "fps": summary.fps, "duration_s": summary.duration_s,
         "frame_count": summary.frame_count, "frames_kept": len(frames_rows), "shots": summary.shots,
         "width": summary.width, "height": summary.height,
-        "ingest_params": json.dumps(ingest_params, sort_keys=True), "ingested_at": now_iso(),
+        "ingest_params": ingest_params, "ingested_at": now_iso(),
     }]))
     catalog.append("frames", pa.Table.from_pylist(frames_rows))  # the visibility point
     report.frames_kept, report.frame_count, report.shots = len(frames_rows), summary.frame_count, summary.shots
@@ -149,13 +188,13 @@ def _flush_media(catalog: Catalog, media: list[dict]) -> None:
 def ingest_paths(catalog: Catalog, paths: list[str | Path], series: str | None = None,
                  config: Config | None = None, progress: Progress | None = None) -> list[IngestReport]:
     """Ingest each path; one input's failure is reported and the others still go in."""
-    config = config or Config.load()
+    settings = IngestSettings.from_config(config or Config.load())
     progress = progress or Progress(quiet=True)
     reports = []
     for p in paths:
         path = Path(p)
         try:
-            reports.append(ingest_one(catalog, path, series, config, progress))
+            reports.append(ingest_one(catalog, path, series, settings, progress))
         except CelvaultError as exc:
             reports.append(IngestReport(path=str(path), status="error", error=str(exc)))
     return reports

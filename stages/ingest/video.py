@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from collections import deque
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Iterator
@@ -77,7 +78,9 @@ def read_video(path: Path, params: ShotParams, fmt: str, png_level: int, probe_s
     pw, ph = probe_size
     index = -1
     last_t = 0.0
-    pool = ThreadPoolExecutor(max_workers=max(1, (os.cpu_count() or 2) - 1))
+    workers = max(1, (os.cpu_count() or 2) - 1)
+    pool = ThreadPoolExecutor(max_workers=workers)
+    pending: deque = deque()
     try:
         try:
             for frame in container.decode(stream):
@@ -92,8 +95,11 @@ def read_video(path: Path, params: ShotParams, fmt: str, png_level: int, probe_s
                     on_frame()
                 if decision.keep:
                     rgb = frame.to_ndarray(format="rgb24")
-                    yield KeptFrame(index, round(t, 4), decision.shot, frame.width, frame.height, fmt,
-                                    pool.submit(encode_rgb, rgb, fmt, png_level))
+                    job = pool.submit(encode_rgb, rgb, fmt, png_level)
+                    pending.append(job)
+                    while len(pending) > 2 * workers:  # bound the raw frames waiting in memory
+                        pending.popleft().result()
+                    yield KeptFrame(index, round(t, 4), decision.shot, frame.width, frame.height, fmt, job)
         except av.error.FFmpegError as exc:
             raise IngestError(path, f"video is corrupt or truncated at frame {index + 1} ({exc.__class__.__name__})") from None
     finally:
