@@ -127,7 +127,7 @@ def run_stage(catalog: Catalog, stage: Stage, *, episode_ids: list[str] | None =
     link_todo = 0
     if stage.link_outputs and not fresh:
         link_todo = ds.count_rows(and_filters(scope, f"{stage.link_marker} IS NULL"))
-    if todo == 0 and link_todo == 0 and not (force and stage.link_outputs and ds.count_rows(scope)):
+    if todo == 0 and link_todo == 0:  # with --force, todo already counts every row in scope
         report.seconds = time.perf_counter() - t0
         return report
 

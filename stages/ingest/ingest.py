@@ -101,8 +101,9 @@ def ingest_one(catalog: Catalog, path: Path, series: str | None, settings: Inges
                progress: Progress) -> IngestReport:
     try:
         return _ingest_one(catalog, path, series, settings, progress)
-    except OSError as exc:  # unreadable file or folder (permissions, I/O error)
-        raise IngestError(path, f"cannot read ({exc.strerror or exc.__class__.__name__})") from None
+    except OSError as exc:  # unreadable input (permissions, I/O error) or a full disk while writing
+        where = f" {exc.filename}" if exc.filename and str(exc.filename) != str(path) else ""
+        raise IngestError(path, f"{exc.strerror or exc.__class__.__name__}{where}") from None
 
 
 def _ingest_one(catalog: Catalog, path: Path, series: str | None, settings: IngestSettings,
