@@ -62,11 +62,42 @@ RUNS = pa.schema(
     ]
 )
 
+LAYERS = pa.schema(
+    [
+        pa.field("layer_id", pa.string(), nullable=False),  # <frame_id>-<kind><instance:02d>
+        pa.field("frame_id", pa.string()),
+        pa.field("episode_id", pa.string()),
+        pa.field("shot_index", pa.int32()),
+        pa.field("kind", pa.string()),  # character | background | effect
+        pa.field("instance", pa.int32()),  # left to right within the frame
+        pa.field("bbox", pa.list_(pa.int32(), 4)),  # x0, y0, x1, y1 (exclusive) in frame pixels
+        pa.field("area", pa.int64()),  # mask pixels
+        pa.field("frame_width", pa.int32()),
+        pa.field("frame_height", pa.int32()),
+        pa.field("method", pa.string()),  # backend that made it (plate, isnet-anime, sam2, lama, ...)
+        pa.field("made_by", pa.string()),  # config id of the stage run that made it
+    ]
+)
+
+LAYER_MEDIA = pa.schema(
+    [
+        pa.field("layer_id", pa.string(), nullable=False),
+        pa.field("frame_id", pa.string()),
+        pa.field("episode_id", pa.string()),
+        pa.field("kind", pa.string()),
+        pa.field("format", pa.string()),  # png
+        pa.field("data", pa.large_binary()),  # character: RGBA cut-out of the bbox; background: RGB frame
+        pa.field("mask", pa.large_binary()),  # binary mask PNG (0/255), same extent as data
+    ]
+)
+
 TABLES: dict[str, pa.Schema] = {
     "episodes": EPISODES,
     "frames": FRAMES,
     "frame_media": FRAME_MEDIA,
     "runs": RUNS,
+    "layers": LAYERS,
+    "layer_media": LAYER_MEDIA,
 }
 
 KEYS = {"episodes": "episode_id", "frames": "frame_id", "frame_media": "frame_id", "runs": "run_id",

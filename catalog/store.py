@@ -48,7 +48,17 @@ class Catalog:
         cat = cls(path, **kw)
         if not cat.exists("episodes") or not cat.exists("frames"):
             raise CatalogNotFound(cat.path)
+        cat._add_new_tables()
         return cat
+
+    def _add_new_tables(self) -> None:
+        """Tables added by a later celvault version start empty in an older catalogue."""
+        for name, schema in TABLES.items():
+            if not self.exists(name):
+                try:
+                    lance.write_dataset(schema.empty_table(), self.uri(name))
+                except OSError as exc:
+                    raise CatalogError(f"cannot add table {name} to {self.path}: {exc}") from None
 
     # -- tables --------------------------------------------------------------------------
     def uri(self, table: str) -> str:

@@ -17,7 +17,15 @@ _REGISTRY: dict[str, dict[str, type]] = {}
 _MODULES: dict[str, dict[str, str]] = {
     "stage": {
         "dedup": "celvault.stages.dedup",
+        "segment": "celvault.stages.segment",
+        "inpaint": "celvault.stages.inpaint",
     },
+    "segmenter": {
+        **{n: "celvault.stages.backends.rembg_onnx" for n in ("isnet-anime", "u2net", "u2netp", "isnet-general-use")},
+        "sam2": "celvault.stages.backends.sam2_instances",
+        "plate": "celvault.stages.backends.plate_segmenter",
+    },
+    "inpainter": {n: "celvault.stages.backends.inpainters" for n in ("lama", "telea", "plate")},
 }
 
 

@@ -4,6 +4,12 @@ A stage declares the table it fills, the columns it reads, its output columns, a
 `run(rows) -> columns` over an Arrow table. Stages that need a view across rows (dedup's
 near-duplicate groups, clustering) also declare `link_outputs` and implement `link`, which
 the runner calls with the rows whose per-row outputs exist but whose link outputs do not.
+Stages that make rows of other tables (segment and inpaint make layers) declare `owns`: for
+each such table, the filter of the rows the stage makes per key. Their `run` returns those
+new rows under the table's name beside the output columns; on every (re)computation of a
+row the runner first deletes what the stage made for that key before, so reruns and
+crash leftovers never duplicate anything. `resets` names columns of later stages that
+become stale when this stage recomputes a row (they are set back to null).
 Everything else (finding missing rows, batching, commits, provenance, compaction, progress)
 is the runner's.
 """
@@ -32,10 +38,17 @@ class Stage:
     link_inputs: ClassVar[list[str]] = []
     where: ClassVar[str | None] = None  # which rows of the table the stage applies to
     default_batch_size: ClassVar[int] = 64
+    owns: ClassVar[dict[str, str]] = {}  # table -> filter of the rows made per key (media table first)
+    resets: ClassVar[list[str]] = []  # columns of later stages nulled when a row is recomputed
+    requires: ClassVar[list[str]] = []  # columns an earlier stage must have declared first
 
     def __init__(self, settings: dict[str, Any] | None = None, device: str = "auto"):
         self.settings = dict(settings or {})
         self.device = device
+        self.catalog = None  # set by the runner before run(); for stages that read other rows
+
+    def bind(self, catalog) -> None:
+        self.catalog = catalog
 
     # -- identity and provenance ---------------------------------------------------------
     @property
@@ -43,7 +56,7 @@ class Stage:
         return str(self.settings.get("backend", "builtin"))
 
     def params(self) -> dict[str, Any]:
-        return {k: v for k, v in sorted(self.settings.items()) if k != "backend"}
+        return {k: v for k, v in sorted(self.settings.items()) if k != "backend" and not k.startswith("_")}
 
     def weights_sha(self) -> str | None:
         return None
@@ -78,4 +91,11 @@ class Stage:
 
     def missing_weights(self) -> list[str]:
         """Weight files this stage's backend needs and cannot find locally (none by default)."""
+        return []
+
+    def prepare(self) -> None:
+        """Called once before any row is written: fetch or check weights, fail early."""
+
+    def summary(self) -> list[str]:
+        """Lines for the run report (e.g. how many frames each method handled)."""
         return []

@@ -48,7 +48,9 @@ def build_stage(name: str, config: Config, device: str = "auto") -> Stage:
     if name not in available_stages():
         raise UnknownStage(name, available_stages())
     cls = registry.load("stage", name)
-    return cls(config.stage(name), device=device)
+    settings = config.stage(name)
+    settings["_download"] = bool(config.section("models").get("download", True))
+    return cls(settings, device=device)
 
 
 def _selection(stage: Stage, scope: str | None, force: bool, redo: bool) -> str | None:
@@ -63,23 +65,36 @@ def _selection(stage: Stage, scope: str | None, force: bool, redo: bool) -> str 
 
 def _compute_fn(catalog: Catalog, stage: Stage, batch_size: int, progress: Progress):
     cid = stage.config_id()
+    schema = catalog.dataset(stage.table).schema
+    resets = [schema.field(c) for c in stage.resets if c in schema.names]
 
     def compute(rows: pa.Table) -> pa.Table:
-        if stage.media:
-            rows = _with_media(catalog, stage, rows)
+        _drop_owned(catalog, stage, rows.column(stage.key).to_pylist())
         parts = []
         for start in range(0, rows.num_rows, batch_size):
             batch = rows.slice(start, batch_size)
+            if stage.media:
+                batch = _with_media(catalog, stage, batch)
             cols = stage.run(batch)
+            for table in stage.owns:  # media first, then the rows that point at it
+                catalog.append(table, cols.get(table))
             arrays = {stage.key: batch.column(stage.key)}
             for f in stage.outputs:
                 arrays[f.name] = pa.array(cols[f.name], type=f.type)
             arrays[stage.config_column] = pa.array([cid] * batch.num_rows, pa.string())
+            for f in resets:
+                arrays[f.name] = pa.nulls(batch.num_rows, f.type)
             parts.append(pa.table(arrays))
             progress.advance(batch.num_rows)
         return pa.concat_tables(parts)
 
     return compute
+
+
+def _drop_owned(catalog: Catalog, stage: Stage, keys: list[str]) -> None:
+    """Rows this stage made earlier for these keys (a rerun, or a crash's leftovers)."""
+    for table, where in reversed(list(stage.owns.items())):  # pointers first, then media
+        catalog.delete(table, and_filters(sql_in(stage.key, keys), where))
 
 
 def _with_media(catalog: Catalog, stage: Stage, rows: pa.Table) -> pa.Table:
@@ -120,6 +135,11 @@ def run_stage(catalog: Catalog, stage: Stage, *, episode_ids: list[str] | None =
     report = StageReport(stage=stage.name, backend=stage.backend, status="nothing-to-do")
     scope = and_filters(stage.where, sql_in("episode_id", episode_ids) if episode_ids else None)
     ds = catalog.dataset(stage.table)
+    lacking = [c for c in stage.requires if c not in ds.schema.names]
+    if lacking:
+        report.notes.append(f"waits for {', '.join(lacking)} (run the stage that makes it first)")
+        report.seconds = time.perf_counter() - t0
+        return report
     declared = {f.name for f in stage.declared_columns()}
     fresh = not declared <= set(ds.schema.names)
     select = _selection(stage, scope, force, redo)
@@ -131,6 +151,9 @@ def run_stage(catalog: Catalog, stage: Stage, *, episode_ids: list[str] | None =
         report.seconds = time.perf_counter() - t0
         return report
 
+    stage.bind(catalog)
+    if todo:
+        stage.prepare()  # weights fetched or a clear error, before anything is written
     started = now_iso()
     catalog.ensure_columns(stage.table, stage.declared_columns())
     t_fill = time.perf_counter()
@@ -147,8 +170,10 @@ def run_stage(catalog: Catalog, stage: Stage, *, episode_ids: list[str] | None =
         report.fragments += frags
     report.link_seconds = time.perf_counter() - t_link
     progress.finish()
-    compact(catalog, stage.table, cleanup_after_s)
+    for table in [stage.table, *stage.owns]:
+        compact(catalog, table, cleanup_after_s)
     report.status = "done"
+    report.notes += stage.summary()
     report.run_id = record_run(
         catalog, stage=stage.name, version=stage.version, backend=stage.backend, params=stage.params(),
         weights_sha=stage.weights_sha(), config_id=stage.config_id(), rows=report.rows,

@@ -11,8 +11,15 @@ from .common import common_options, emit_json, load_config, open_catalog, progre
 @click.option("--device", type=click.Choice(["auto", "cpu", "cuda"]), default="auto", show_default=True,
               help="Where models run; auto uses CUDA when present.")
 @click.option("--batch-size", type=click.IntRange(min=1), default=None, help="Rows per model batch.")
+@click.option("--backend", "backends", multiple=True, metavar="STAGE=NAME",
+              help="Backend for a stage this run, e.g. segment=sam2 or inpaint=telea (repeatable).")
+@click.option("--preset", default=None, metavar="NAME",
+              help="Mask refinement preset for segment: aggressive (default), expand, none (configs/segment/).")
+@click.option("--dilate", type=click.IntRange(0, 512), default=None, metavar="PX",
+              help="Pixels the character mask grows by before inpainting (default 20).")
 @common_options
-def run(stages, episodes, force, redo, device, batch_size, catalog_path, config_path, profile, as_json, quiet):
+def run(stages, episodes, force, redo, device, batch_size, backends, preset, dilate, catalog_path, config_path,
+        profile, as_json, quiet):
     """Run stages (all, in pipeline order, when none is named) over rows still missing.
 
     Work is committed fragment by fragment: an interrupted run resumes where it stopped, and
@@ -21,7 +28,7 @@ def run(stages, episodes, force, redo, device, batch_size, catalog_path, config_
     from celvault.catalog.episodes import resolve_episodes
     from celvault.stages.runner import run_pipeline
 
-    config = load_config(config_path, profile)
+    config = load_config(config_path, profile, _overrides(backends, preset, dilate))
     catalog = open_catalog(catalog_path, config)
     ids = resolve_episodes(catalog, list(episodes)) if episodes else None
     reports = run_pipeline(catalog, config, list(stages) or None, episode_ids=ids, force=force, redo=redo,
@@ -35,3 +42,19 @@ def run(stages, episodes, force, redo, device, batch_size, catalog_path, config_
         else:
             linked = f", {r.linked} grouped" if r.linked else ""
             click.echo(f"{r.stage} [{r.backend}]: {r.rows} rows{linked} in {r.fragments} fragment commits, {r.seconds:.1f}s")
+        for note in r.notes:
+            click.echo(f"  {r.stage}: {note}")
+
+
+def _overrides(backends, preset, dilate) -> dict:
+    stages: dict = {}
+    for item in backends:
+        stage, sep, name = item.partition("=")
+        if not sep or not stage or not name:
+            raise click.BadParameter(f"{item!r}: expected STAGE=NAME, e.g. segment=plate", param_hint="--backend")
+        stages.setdefault(stage, {})["backend"] = name
+    if preset is not None:
+        stages.setdefault("segment", {})["preset"] = preset
+    if dilate is not None:
+        stages.setdefault("inpaint", {})["dilate"] = dilate
+    return {"stages": stages}

@@ -76,7 +76,21 @@ def _split(n: int, fps: float, rng: np.random.Generator) -> list[int]:
     return lens
 
 
-def _tracks(rng, names, W, H, n_poses) -> tuple[CharTrack, ...]:
+WALK_SPAN = 0.45  # with EpisodeSpec.walkers: fraction of the width every character crosses per shot
+
+
+def _walk(x0: float, vx: float, W: int, n_poses: int) -> tuple[float, float]:
+    """Start and speed of a character crossing WALK_SPAN of the frame during the shot."""
+    direction = 1.0 if vx >= 0 else -1.0
+    span = WALK_SPAN * W
+    lo, hi = 0.1 * W, 0.9 * W - span  # start range for a rightward walk
+    start = float(np.clip(x0 - span / 2, lo, hi))
+    if direction < 0:
+        start += span
+    return start, direction * span / max(n_poses - 1, 1)
+
+
+def _tracks(rng, names, W, H, n_poses, walkers: bool = False) -> tuple[CharTrack, ...]:
     n = len(names)
     spacing = rng.uniform(0.12, 0.28) * W
     order = rng.permutation(n)
@@ -89,6 +103,8 @@ def _tracks(rng, names, W, H, n_poses) -> tuple[CharTrack, ...]:
         end = x0 + vx * max(n_poses - 1, 0)
         if not 0.1 * W <= end <= 0.9 * W:  # keep walkers inside the frame
             vx = (float(np.clip(end, 0.1 * W, 0.9 * W)) - x0) / max(n_poses - 1, 1)
+        if walkers and n_poses > 1:
+            x0, vx = _walk(x0, vx if vx else (1.0 if x0 < W / 2 else -1.0), W, n_poses)
         facing = int(np.sign(vx)) if vx else (1 if x0 < W / 2 else -1)
         out.append(CharTrack(names[ci], height, x0, vx, int(H * rng.uniform(0.84, 0.97)),
                              facing, int(rng.integers(0, 4)), float(rng.uniform(0.01, 0.025) * height)))
@@ -123,7 +139,7 @@ def _shot(rng, spec, length, hold, moving, names, prev):
             break
     _, kind, ops = best
     plan = ShotPlan(ops, canvas_w, pan_start, step, int(rng.choice([-1, 1])),
-                    _tracks(rng, names, W, H, n_poses) if names else ())
+                    _tracks(rng, names, W, H, n_poses, spec.walkers) if names else ())
     last = _window_thumb(ops, canvas_w, plan.window_x(n_poses - 1), W, H)
     return kind, plan, (kind, last)
 

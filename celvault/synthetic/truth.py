@@ -21,6 +21,8 @@ class EpisodeSpec:
     n_characters: int = 3       # characters from CAST appearing in non-opening shots
     fade: bool = True           # one fade to black and back between two middle shots
     moving_camera_shots: int = 1  # non-opening shots with a panning camera
+    walkers: bool = False       # every character walks across the frame in every shot (so a
+                                # static shot's background is seen behind everyone)
     codec: str = "libx264"      # also "mpeg4", "ffv1"
     crf: int = 18               # libx264 quality
 

@@ -1,0 +1,180 @@
+"""Model weights: where each library keeps them, whether they are here, and fetching them.
+
+Weights live in each library's own cache and are fetched by its own downloader (rembg's
+model home through pooch with its md5, the Hugging Face cache, torch hub). Nothing here
+downloads at import or construction; `pull` is called by `celvault models pull` and, when
+`models.download` allows it, by a stage about to run.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+from celvault.errors import CelvaultError
+
+
+class MissingWeights(CelvaultError):
+    def __init__(self, model: str, expected: Path | str, reason: str | None = None):
+        why = f" ({reason})" if reason else ""
+        super().__init__(
+            f"model {model!r} has no weights here{why}: expected {expected}; "
+            f"run `celvault models pull {model}` on a machine with network, or copy the file there"
+        )
+        self.model, self.expected = model, str(expected)
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    name: str
+    stage: str
+    library: str
+
+    def expected(self) -> Path:
+        """Where the library looks for the file (whether or not it is there)."""
+        raise NotImplementedError
+
+    def locate(self) -> Path | None:
+        path = self.expected()
+        return path if path.is_file() else None
+
+    def fetch(self) -> Path:
+        raise NotImplementedError
+
+    def pull(self) -> Path:
+        """Download through the library's own mechanism; a one-line error on failure."""
+        try:
+            path = Path(self.fetch())
+        except CelvaultError:
+            raise
+        except Exception as exc:  # network, checksum, disk: the library's own exception types
+            raise MissingWeights(self.name, self.expected(), f"download failed: {_short(exc)}") from None
+        if not path.is_file():
+            raise MissingWeights(self.name, self.expected(), "download left no file")
+        return path
+
+    def require(self, download: bool) -> Path:
+        path = self.locate()
+        if path is not None:
+            return path
+        if not download:
+            raise MissingWeights(self.name, self.expected(), "downloads are off (models.download: false)")
+        return self.pull()
+
+    def sha256(self) -> str | None:
+        path = self.locate()
+        return file_sha256(str(path), path.stat().st_size, path.stat().st_mtime_ns) if path else None
+
+
+def _short(exc: Exception) -> str:
+    text = str(exc).splitlines()[0] if str(exc) else exc.__class__.__name__
+    return text[:160]
+
+
+@lru_cache(maxsize=64)
+def file_sha256(path: str, size: int, mtime_ns: int) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        while block := fh.read(1 << 22):
+            h.update(block)
+    return h.hexdigest()
+
+
+@dataclass(frozen=True)
+class RembgModel(ModelSpec):
+    """An ONNX file in rembg's model home (REMBG_HOME, U2NET_HOME or ~/.rembg)."""
+
+    def _session(self):
+        from rembg.sessions import sessions
+
+        return sessions[self.name]
+
+    def expected(self) -> Path:
+        cls = self._session()
+        fname = f"{self.name}.onnx"
+        found = cls.resolve_existing(fname)
+        return Path(found) if found else Path(cls.model_dir()) / fname
+
+    def fetch(self) -> Path:
+        return Path(self._session().download_models())
+
+
+@dataclass(frozen=True)
+class LamaModel(ModelSpec):
+    """big-lama TorchScript file simple-lama-inpainting reads ($LAMA_MODEL, or torch hub's cache)."""
+
+    url: str = "https://github.com/enesmsahin/simple-lama-inpainting/releases/download/v0.1.0/big-lama.pt"
+
+    def expected(self) -> Path:
+        if os.environ.get("LAMA_MODEL"):
+            return Path(os.environ["LAMA_MODEL"])
+        from torch.hub import get_dir
+
+        return Path(get_dir()) / "checkpoints" / Path(self.url).name
+
+    def fetch(self) -> Path:
+        if os.environ.get("LAMA_MODEL"):
+            return Path(os.environ["LAMA_MODEL"])
+        from simple_lama_inpainting.utils import download_model
+
+        return Path(download_model(self.url))
+
+
+@dataclass(frozen=True)
+class HubModel(ModelSpec):
+    """One file of a Hugging Face Hub repository, in the HF cache (HF_HOME)."""
+
+    repo_id: str = ""
+    filename: str = ""
+
+    def locate(self) -> Path | None:
+        from huggingface_hub import try_to_load_from_cache
+
+        found = try_to_load_from_cache(self.repo_id, self.filename)
+        return Path(found) if isinstance(found, str) and Path(found).is_file() else None
+
+    def expected(self) -> Path:
+        found = self.locate()
+        if found:
+            return found
+        from huggingface_hub.constants import HF_HUB_CACHE
+
+        return Path(HF_HUB_CACHE) / f"models--{self.repo_id.replace('/', '--')}" / "snapshots" / "<revision>" / self.filename
+
+    def fetch(self) -> Path:
+        from huggingface_hub import hf_hub_download
+
+        return Path(hf_hub_download(self.repo_id, self.filename))
+
+
+SAM2_CONFIGS = {
+    "facebook/sam2.1-hiera-tiny": ("configs/sam2.1/sam2.1_hiera_t.yaml", "sam2.1_hiera_tiny.pt"),
+    "facebook/sam2.1-hiera-small": ("configs/sam2.1/sam2.1_hiera_s.yaml", "sam2.1_hiera_small.pt"),
+    "facebook/sam2.1-hiera-base-plus": ("configs/sam2.1/sam2.1_hiera_b+.yaml", "sam2.1_hiera_base_plus.pt"),
+    "facebook/sam2.1-hiera-large": ("configs/sam2.1/sam2.1_hiera_l.yaml", "sam2.1_hiera_large.pt"),
+}
+
+
+def _known() -> list[ModelSpec]:
+    models: list[ModelSpec] = [RembgModel(n, "segment", "rembg")
+                               for n in ("isnet-anime", "u2net", "u2netp", "isnet-general-use")]
+    models.append(LamaModel("lama", "inpaint", "simple-lama-inpainting"))
+    models += [HubModel(repo.split("/")[1], "segment", "sam2 (huggingface)", repo_id=repo, filename=f)
+               for repo, (_, f) in SAM2_CONFIGS.items()]
+    return models
+
+
+def known_models() -> list[ModelSpec]:
+    return _known()
+
+
+def model(name: str) -> ModelSpec:
+    for spec in _known():
+        if spec.name == name:
+            return spec
+    from celvault.errors import UnknownBackend
+
+    raise UnknownBackend("model", name, [m.name for m in _known()])

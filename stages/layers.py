@@ -1,0 +1,103 @@
+"""Layer rows and their media: character cut-outs (RGBA of the bbox + mask) and backgrounds.
+
+Rows go to `layers` (small, updated by later stages), bytes to `layer_media` (append only).
+Ids come from the frame, the kind and the instance number, so a rerun makes the same ids.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import cv2
+import numpy as np
+import pyarrow as pa
+
+from celvault.catalog.ids import layer_id
+from celvault.errors import CatalogError
+
+from .refine import Instance
+
+
+@dataclass
+class FrameIn:
+    """A frame handed to a segmentation or inpainting backend."""
+
+    frame_id: str
+    episode_id: str
+    shot_index: int
+    rgb: np.ndarray
+
+
+def decode_frame(data: bytes | None, frame_id: str) -> np.ndarray:
+    img = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_COLOR) if data else None
+    if img is None:
+        raise CatalogError(f"frame {frame_id}: stored image cannot be decoded")
+    return cv2.cvtColor(img, cv2.COLOR_BGR2RGB)
+
+
+def png(img: np.ndarray, level: int = 1) -> bytes:
+    if img.ndim == 3 and img.shape[2] == 3:
+        img = cv2.cvtColor(img, cv2.COLOR_RGB2BGR)
+    elif img.ndim == 3 and img.shape[2] == 4:
+        img = cv2.cvtColor(img, cv2.COLOR_RGBA2BGRA)
+    ok, buf = cv2.imencode(".png", img, [cv2.IMWRITE_PNG_COMPRESSION, level])
+    if not ok:
+        raise CatalogError("could not encode a layer as PNG")
+    return buf.tobytes()
+
+
+def decode_png(data: bytes, flags: int = cv2.IMREAD_UNCHANGED) -> np.ndarray:
+    img = cv2.imdecode(np.frombuffer(data, np.uint8), flags)
+    if img is None:
+        raise CatalogError("a stored layer image cannot be decoded")
+    if img.ndim == 3 and img.shape[2] == 4:
+        return cv2.cvtColor(img, cv2.COLOR_BGRA2RGBA)
+    if img.ndim == 3:
+        return cv2.cvtColor(img, cv2.COLOR_BGR2RGB)
+    return img
+
+
+@dataclass
+class LayerBatch:
+    """New layer rows and their media, turned into the two tables' Arrow rows."""
+
+    rows: list[dict] = field(default_factory=list)
+    media: list[dict] = field(default_factory=list)
+
+    def _add(self, frame: FrameIn, kind: str, index: int, bbox, area: int, data: bytes, mask: bytes,
+             method: str, made_by: str) -> None:
+        lid = layer_id(frame.frame_id, kind, index)
+        h, w = frame.rgb.shape[:2]
+        self.rows.append({"layer_id": lid, "frame_id": frame.frame_id, "episode_id": frame.episode_id,
+                          "shot_index": frame.shot_index, "kind": kind, "instance": index, "bbox": list(bbox),
+                          "area": area, "frame_width": w, "frame_height": h, "method": method, "made_by": made_by})
+        self.media.append({"layer_id": lid, "frame_id": frame.frame_id, "episode_id": frame.episode_id,
+                           "kind": kind, "format": "png", "data": data, "mask": mask})
+
+    def add_character(self, frame: FrameIn, index: int, inst: Instance, method: str, made_by: str) -> None:
+        x0, y0, x1, y1 = inst.bbox
+        rgba = np.dstack([frame.rgb[y0:y1, x0:x1], inst.alpha[y0:y1, x0:x1]])
+        mask = (inst.mask[y0:y1, x0:x1] * 255).astype(np.uint8)
+        self._add(frame, "character", index, inst.bbox, inst.area, png(rgba), png(mask), method, made_by)
+
+    def add_background(self, frame: FrameIn, rgb: np.ndarray, mask: np.ndarray, method: str, made_by: str) -> None:
+        h, w = rgb.shape[:2]
+        self._add(frame, "background", 0, (0, 0, w, h), int(mask.sum()), png(rgb),
+                  png((mask * 255).astype(np.uint8)), method, made_by)
+
+    def tables(self) -> dict[str, pa.Table]:
+        if not self.rows:
+            return {}
+        from celvault.catalog.schema import LAYER_MEDIA, LAYERS
+
+        return {"layer_media": pa.Table.from_pylist(self.media, schema=LAYER_MEDIA),
+                "layers": pa.Table.from_pylist(self.rows, schema=LAYERS)}
+
+
+def union_mask(height: int, width: int, bboxes: list, masks: list[bytes]) -> np.ndarray:
+    """A frame's character mask, from its layers' bbox crops."""
+    out = np.zeros((height, width), bool)
+    for (x0, y0, x1, y1), data in zip(bboxes, masks):
+        crop = decode_png(data, cv2.IMREAD_GRAYSCALE) > 127
+        out[y0:y1, x0:x1] |= crop
+    return out
