@@ -14,6 +14,7 @@ COMMANDS = {
     "ingest": "celvault.commands.ingest:ingest",
     "status": "celvault.commands.status:status",
     "run": "celvault.commands.run:run",
+    "models": "celvault.commands.models:models",
     "demo": "celvault.commands.demo:demo",
 }
 
@@ -22,6 +23,7 @@ SUMMARIES = {
     "ingest": "Add episodes (video files or frame folders) to the catalogue.",
     "status": "Per episode: frames kept and each stage's done / missing rows.",
     "run": "Run pipeline stages over whatever is still missing.",
+    "models": "Model weights: list what is here, pull ahead of time for offline use.",
     "demo": "Make a synthetic episode and run the whole pipeline on it.",
 }
 

@@ -70,11 +70,12 @@ def test_incremental_episode_joins_existing_groups_without_touching_them(cli, ep
 
 def test_idle_rerun_does_no_work_and_no_commit(cli, episodes):
     _ingest(cli, episodes["ep01"][0])
-    cli("run")
-    versions = {t: version(cli, t) for t in ("frames", "runs", "frame_media")}
+    cli("run", "--profile", "offline")  # every stage, none needing weights
+    versions = {t: version(cli, t) for t in ("frames", "runs", "frame_media", "layers", "layer_media")}
     runs = len(table(cli, "runs"))
-    [rep] = cli.json("run")
-    assert rep["status"] == "nothing-to-do" and rep["rows"] == 0
+    reps = cli.json("run", "--profile", "offline")
+    assert [r["stage"] for r in reps] == ["dedup", "segment", "inpaint"]
+    assert all(r["status"] == "nothing-to-do" and r["rows"] == 0 for r in reps)
     assert {t: version(cli, t) for t in versions} == versions
     assert len(table(cli, "runs")) == runs
 

@@ -122,5 +122,5 @@ def test_all_black_video_and_one_image_folder(cli, tmp_path):
     reps = {r["name"]: r for r in cli.json("ingest", black, folder)}
     assert reps["black"]["status"] == "ingested" and reps["black"]["frames_kept"] == 0
     assert reps["single"]["frames_kept"] == 1
-    assert cli.json("run")[0]["rows"] == 1
+    assert cli.json("run", "--profile", "offline")[0]["rows"] == 1
     assert cli.json("ingest", black)[0]["status"] == "already-ingested"

@@ -70,8 +70,8 @@ class ModelSpec:
 
 
 def _short(exc: Exception) -> str:
-    text = str(exc).splitlines()[0] if str(exc) else exc.__class__.__name__
-    return text[:160]
+    text = str(exc).splitlines()[0] if str(exc) else ""
+    return f"{exc.__class__.__name__}: {text[:100]}" if text else exc.__class__.__name__
 
 
 @lru_cache(maxsize=64)
@@ -130,24 +130,30 @@ class HubModel(ModelSpec):
     repo_id: str = ""
     filename: str = ""
 
+    @staticmethod
+    def cache_dir() -> Path:
+        """The hub cache as the environment says now (huggingface_hub freezes it at import)."""
+        if os.environ.get("HF_HUB_CACHE"):
+            return Path(os.environ["HF_HUB_CACHE"]).expanduser()
+        home = os.environ.get("HF_HOME") or os.path.join(os.environ.get("XDG_CACHE_HOME", "~/.cache"), "huggingface")
+        return Path(home).expanduser() / "hub"
+
     def locate(self) -> Path | None:
         from huggingface_hub import try_to_load_from_cache
 
-        found = try_to_load_from_cache(self.repo_id, self.filename)
+        found = try_to_load_from_cache(self.repo_id, self.filename, cache_dir=self.cache_dir())
         return Path(found) if isinstance(found, str) and Path(found).is_file() else None
 
     def expected(self) -> Path:
         found = self.locate()
         if found:
             return found
-        from huggingface_hub.constants import HF_HUB_CACHE
-
-        return Path(HF_HUB_CACHE) / f"models--{self.repo_id.replace('/', '--')}" / "snapshots" / "<revision>" / self.filename
+        return self.cache_dir() / f"models--{self.repo_id.replace('/', '--')}" / "snapshots" / "<revision>" / self.filename
 
     def fetch(self) -> Path:
         from huggingface_hub import hf_hub_download
 
-        return Path(hf_hub_download(self.repo_id, self.filename))
+        return Path(hf_hub_download(self.repo_id, self.filename, cache_dir=self.cache_dir()))
 
 
 SAM2_CONFIGS = {
@@ -169,6 +175,17 @@ def _known() -> list[ModelSpec]:
 
 def known_models() -> list[ModelSpec]:
     return _known()
+
+
+def inventory() -> list[dict]:
+    """One row per known model: name, stage, library, where it is (or would be), present, size."""
+    rows = []
+    for spec in _known():
+        found = spec.locate()
+        rows.append({"name": spec.name, "stage": spec.stage, "library": spec.library,
+                     "path": str(found or spec.expected()), "present": found is not None,
+                     "size_bytes": found.stat().st_size if found else None})
+    return rows
 
 
 def model(name: str) -> ModelSpec:
