@@ -31,7 +31,9 @@ def make_demo_episodes(out_dir: Path, episodes: int, seconds: float, width: int,
         path = out_dir / f"ep{i:02d}.mp4"
         if not path.exists():
             tmp = path.with_suffix(".partial.mp4")
-            make_episode(tmp, EpisodeSpec(seed=i, width=width, height=height, fps=24.0, duration_s=seconds))
+            # characters cross the frame, so the weight-free plate backend sees behind them
+            make_episode(tmp, EpisodeSpec(seed=i, width=width, height=height, fps=24.0, duration_s=seconds,
+                                          walkers=True))
             tmp.replace(path)
         paths.append(path)
     return paths
@@ -45,7 +47,8 @@ def run_demo(out_dir: Path, catalog_path: Path, episodes: int = 2, seconds: floa
 
     progress = progress or Progress(quiet=True)
     profile, reason = pick_profile()
-    config = Config.load(profile)
+    # four frames a second: a shot's background plate is the median of its kept frames
+    config = Config.load(profile, overrides={"ingest": {"interval": 0.25}})
     paths = make_demo_episodes(out_dir, episodes, seconds, width, height)
     catalog, _ = Catalog.create(catalog_path, rows_per_fragment=int(config.section("catalog")["rows_per_fragment"]))
     ingested = ingest_paths(catalog, paths, series="celvault demo", config=config, progress=progress)

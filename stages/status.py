@@ -20,12 +20,14 @@ def catalog_status(catalog: Catalog, config: Config) -> dict:
     stages = {}
     for name in available_stages():
         stage = build_stage(name, config)
-        if stage.table != "frames":
-            continue
+        if stage.table != "frames" or not set(stage.requires) <= names:
+            continue  # a stage waiting for an earlier one has no rows in scope yet
         declared = stage.marker in names and (stage.link_marker is None or stage.link_marker in names)
-        scope_ok = stage.where is None or declared
         cols = ["episode_id"] + ([stage.marker] + ([stage.link_marker] if stage.link_marker else []) if declared else [])
-        tbl = pl.from_arrow(frames_ds.to_table(columns=cols, filter=stage.where if scope_ok and declared else None))
+        try:
+            tbl = pl.from_arrow(frames_ds.to_table(columns=cols, filter=stage.where))
+        except (ValueError, OSError):  # its scope names columns no stage has made yet (before dedup)
+            tbl = pl.from_arrow(frames_ds.to_table(columns=cols))
         done_expr = pl.lit(False)
         if declared:
             done_expr = pl.col(stage.marker).is_not_null()
@@ -45,10 +47,15 @@ def catalog_status(catalog: Catalog, config: Config) -> dict:
     have = dict(zip(present["episode_id"].to_list(), present["len"].to_list()))
     incomplete = [e["episode_id"] for e in per_episode.values() if have.get(e["episode_id"], 0) != e["frames_kept"]]
     frame_rows = sum(have.get(e, 0) for e in per_episode)
+    layers = pl.from_arrow(catalog.read("layers", ["episode_id", "kind"]))
+    for row in layers.group_by("episode_id", "kind").len().iter_rows(named=True):
+        if row["episode_id"] in per_episode:
+            per_episode[row["episode_id"]].setdefault("layers", {})[row["kind"]] = int(row["len"])
     return {
         "catalog": str(catalog.path),
         "episodes": sorted(per_episode.values(), key=lambda e: (e["series"] or "", e["name"] or "", e["episode_id"])),
         "stages": stages,
         "frames": frame_rows,
+        "layers": layers.height,
         "incomplete": incomplete,
     }

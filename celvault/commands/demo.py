@@ -32,8 +32,9 @@ def demo(out_dir, catalog_path, episodes, seconds, as_json, quiet):
         click.echo(f"  {Path(r['path']).name}: {state}, {r['frames_kept']} frames kept of {r['frame_count']}, {r['shots']} shots")
     for s in result["stages"]:
         click.echo(f"  {s['stage']} [{s['backend']}]: {s['status']}, {s['rows']} rows")
+        for note in s["notes"]:
+            click.echo(f"    {note}")
     st = result["status"]
     click.echo(f"catalogue {st['catalog']}: {len(st['episodes'])} episodes, {st['frames']} frames")
-    reps = st["stages"].get("dedup")
-    if reps:
-        click.echo(f"next: celvault status --catalog {st['catalog']}")
+    click.echo(f"layers: {st.get('layers', 0)} (character cut-outs and inpainted backgrounds)")
+    click.echo(f"next: celvault status --catalog {st['catalog']}")
