@@ -130,3 +130,39 @@ def test_dilate_option_changes_the_fill_mask(walkers):
     area4 = sum(r["area"] for r in table(cli, "layers", "kind = 'background'"))
     assert 0 < area4 < area20
     cli("run", "inpaint", "--profile", "offline", "--redo")
+
+
+def test_crash_mid_fragment_leaves_nothing_doubled(tmp_path, monkeypatch):
+    """Layers are appended batch by batch before the fragment's frames commit; a crash in
+    between leaves rows a rerun must replace, not duplicate."""
+    from celvault.stages.backends.plate_segmenter import PlateSegmenter
+    from celvault.synthetic import EpisodeSpec, make_episode
+
+    path = tmp_path / "ep.mp4"
+    make_episode(path, EpisodeSpec(seed=4, walkers=True, duration_s=12.0))
+    cli = Cli(tmp_path / "cat.db")
+    cli("init")
+    cli("ingest", path, "--interval", "0.25")
+    cli("run", "dedup")
+    real, calls = PlateSegmenter.segment, []
+
+    def crashing(self, frames):
+        calls.append(len(frames))
+        if len(calls) == 3:
+            raise RuntimeError("power cut")
+        return real(self, frames)
+
+    monkeypatch.setattr(PlateSegmenter, "segment", crashing)
+    res = cli("run", "segment", "--profile", "offline", "--batch-size", "2", ok=False)
+    assert res.exit_code != 0 and len(calls) == 3
+    leftovers = table(cli, "layers")
+    assert leftovers  # the first two batches' layers were written...
+    assert table(cli, "frames", "segment_method IS NOT NULL") == []  # ...but no frame claims them
+    monkeypatch.setattr(PlateSegmenter, "segment", real)
+    cli("run", "segment", "--profile", "offline")
+    layers = table(cli, "layers")
+    ids = [r["layer_id"] for r in layers]
+    assert len(ids) == len(set(ids)) == len(table(cli, "layer_media"))
+    frames = table(cli, "frames", "segment_method IS NOT NULL")
+    assert sum(f["layer_count"] or 0 for f in frames) == len(layers)
+    assert {r["layer_id"] for r in leftovers} <= set(ids)
