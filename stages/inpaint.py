@@ -7,20 +7,17 @@ The frame's character masks (from segment's layers) are joined, dilated by `dila
 
 from __future__ import annotations
 
-from collections import Counter
-
 import cv2
 import numpy as np
 import pyarrow as pa
 
-from celvault import registry
 from celvault.catalog.store import sql_in
 from celvault.errors import ConfigError
 from celvault.registry import register
 
-from .backends.device import resolve
-from .base import REPRESENTATIVE_FRAMES, Stage
-from .layers import FrameIn, LayerBatch, decode_frame, union_mask
+from .base import REPRESENTATIVE_FRAMES
+from .layers import FrameIn, LayerBatch, frames_in, union_mask
+from .model_stage import ModelStage
 
 
 def dilate(mask: np.ndarray, px: int) -> np.ndarray:
@@ -31,9 +28,11 @@ def dilate(mask: np.ndarray, px: int) -> np.ndarray:
 
 
 @register("stage", "inpaint")
-class InpaintStage(Stage):
+class InpaintStage(ModelStage):
     name = "inpaint"
     version = 1
+    backend_kind = "inpainter"
+    default_backend = "lama"
     table = "frames"
     key = "frame_id"
     inputs = ["episode_id", "shot_index"]
@@ -52,39 +51,9 @@ class InpaintStage(Stage):
             raise ConfigError("stages.inpaint.dilate: a whole number of pixels") from None
         if not 0 <= self.dilate_px <= 512:
             raise ConfigError("stages.inpaint.dilate: 0 to 512 pixels")
-        self._inpainter = None
-        self._methods: Counter = Counter()
-
-    @property
-    def backend(self) -> str:
-        return str(self.settings.get("backend", "lama"))
-
-    @property
-    def inpainter(self):
-        if self._inpainter is None:
-            cls = registry.load("inpainter", self.backend)
-            self._inpainter = cls(self.settings, resolve(self.device), self.catalog)
-        self._inpainter.catalog = self.catalog
-        return self._inpainter
 
     def params(self):
-        return {"dilate": self.dilate_px, self.backend: self.inpainter.params()}
-
-    def missing_weights(self) -> list[str]:
-        from .backends import weights
-
-        return [str(weights.model(m).expected()) for m in self.inpainter.models() if weights.model(m).locate() is None]
-
-    def weights_sha(self):
-        from .backends import weights
-
-        return ",".join(weights.model(m).sha256() or "missing" for m in self.inpainter.models()) or None
-
-    def prepare(self) -> None:
-        from .backends import weights
-
-        for m in self.inpainter.models():
-            weights.model(m).require(self.inpainter.download)
+        return {"dilate": self.dilate_px, self.backend: self.model.params()}
 
     def _masks(self, frames: list[FrameIn]) -> list[np.ndarray]:
         ids = [f.frame_id for f in frames]
@@ -104,15 +73,11 @@ class InpaintStage(Stage):
 
     def run(self, rows: pa.Table) -> dict:
         made_by = self.config_id()
-        frames = [FrameIn(fid, ep, shot, decode_frame(img, fid)) for fid, ep, shot, img in zip(
-            *(rows.column(c).to_pylist() for c in ("frame_id", "episode_id", "shot_index", "image")))]
+        frames = frames_in(rows)
         masks = self._masks(frames)
         batch, methods = LayerBatch(), []
-        for frame, mask, (rgb, method) in zip(frames, masks, self.inpainter.inpaint(frames, masks)):
+        for frame, mask, (rgb, method) in zip(frames, masks, self.model.inpaint(frames, masks)):
             batch.add_background(frame, rgb, mask, method, made_by)
             methods.append(method)
             self._methods[method] += 1
         return {"inpaint_method": methods, **batch.tables()}
-
-    def summary(self) -> list[str]:
-        return [f"{n} frames: {m}" for m, n in sorted(self._methods.items())]

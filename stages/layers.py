@@ -35,6 +35,12 @@ def decode_frame(data: bytes | None, frame_id: str) -> np.ndarray:
     return cv2.cvtColor(img, cv2.COLOR_BGR2RGB)
 
 
+def frames_in(rows) -> list[FrameIn]:
+    """Decoded frames of a stage batch (key, episode_id, shot_index and the joined `image`)."""
+    return [FrameIn(fid, ep, shot, decode_frame(img, fid)) for fid, ep, shot, img in zip(
+        *(rows.column(c).to_pylist() for c in ("frame_id", "episode_id", "shot_index", "image")))]
+
+
 def png(img: np.ndarray, level: int = 1) -> bytes:
     if img.ndim == 3 and img.shape[2] == 3:
         img = cv2.cvtColor(img, cv2.COLOR_RGB2BGR)

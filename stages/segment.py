@@ -12,26 +12,26 @@ On frames: `segment_method` (what produced the layers, or why nothing did) and
 from __future__ import annotations
 
 import math
-from collections import Counter
 
 import pyarrow as pa
 
-from celvault import registry
 from celvault.errors import ConfigError
 from celvault.registry import register
 
-from .backends.device import resolve
-from .base import REPRESENTATIVE_FRAMES, Stage
-from .layers import FrameIn, LayerBatch, decode_frame
+from .base import REPRESENTATIVE_FRAMES
+from .layers import LayerBatch, frames_in
+from .model_stage import ModelStage
 from .refine import from_masks, instances, load_preset, refine
 
 LAYER_KINDS = "kind IN ('character', 'background')"
 
 
 @register("stage", "segment")
-class SegmentStage(Stage):
+class SegmentStage(ModelStage):
     name = "segment"
     version = 1
+    backend_kind = "segmenter"
+    default_backend = "isnet-anime"
     table = "frames"
     key = "frame_id"
     inputs = ["episode_id", "shot_index"]
@@ -52,52 +52,16 @@ class SegmentStage(Stage):
             raise ConfigError("stages.segment: min_area and max_area are fractions of the frame") from None
         if not 0 <= self.min_area < self.max_area <= 1:
             raise ConfigError("stages.segment: need 0 <= min_area < max_area <= 1 (fractions of the frame)")
-        self._segmenter = None
-        self._methods: Counter = Counter()
-
-    @property
-    def backend(self) -> str:
-        return str(self.settings.get("backend", "isnet-anime"))
-
-    @property
-    def segmenter(self):
-        if self._segmenter is None:
-            cls = registry.load("segmenter", self.backend)
-            self._segmenter = cls(self.settings, resolve(self.device), self.catalog)
-        return self._segmenter
-
-    def bind(self, catalog) -> None:
-        super().bind(catalog)
-        if self._segmenter is not None:
-            self._segmenter.catalog = catalog
 
     def params(self):
         return {"preset": self.preset.params(), "min_area": self.min_area, "max_area": self.max_area,
-                self.backend: self.segmenter.params()}
-
-    def missing_weights(self) -> list[str]:
-        from .backends import weights
-
-        return [str(weights.model(m).expected()) for m in self.segmenter.models() if weights.model(m).locate() is None]
-
-    def weights_sha(self):
-        from .backends import weights
-
-        shas = [weights.model(m).sha256() for m in self.segmenter.models()]
-        return ",".join(s or "missing" for s in shas) or None
-
-    def prepare(self) -> None:
-        from .backends import weights
-
-        for m in self.segmenter.models():
-            weights.model(m).require(self.segmenter.download)
+                self.backend: self.model.params()}
 
     def run(self, rows: pa.Table) -> dict:
         made_by = self.config_id()
-        frames = [FrameIn(fid, ep, shot, decode_frame(img, fid)) for fid, ep, shot, img in zip(
-            *(rows.column(c).to_pylist() for c in ("frame_id", "episode_id", "shot_index", "image")))]
+        frames = frames_in(rows)
         batch, methods, counts = LayerBatch(), [], []
-        for frame, seg in zip(frames, self.segmenter.segment(frames)):
+        for frame, seg in zip(frames, self.model.segment(frames)):
             self._methods[seg.method.split(" (")[0] if not seg.skipped else f"skipped ({seg.skipped})"] += 1
             if seg.skipped:
                 methods.append(f"none ({seg.skipped})")
@@ -115,6 +79,3 @@ class SegmentStage(Stage):
             methods.append(seg.method)
             counts.append(len(found))
         return {"segment_method": methods, "layer_count": counts, **batch.tables()}
-
-    def summary(self) -> list[str]:
-        return [f"{n} frames: {m}" for m, n in sorted(self._methods.items())]
