@@ -23,6 +23,10 @@ class ModelStage(Stage):
 
     def __init__(self, settings=None, device: str = "auto"):
         super().__init__(settings, device)
+        if self.backend not in registry.names(self.backend_kind):  # a typo fails now, not mid-run
+            from celvault.errors import UnknownBackend
+
+            raise UnknownBackend(f"{self.name} ({self.backend_kind})", self.backend, registry.names(self.backend_kind))
         self._model = None
         self._methods: Counter = Counter()  # what handled each frame, for the run report
 

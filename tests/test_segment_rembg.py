@@ -106,3 +106,13 @@ def test_models_list_shows_what_is_here(cli, rembg_home):
     assert {"isnet-anime", "u2net", "u2netp", "isnet-general-use", "lama", "sam2.1-hiera-large"} <= set(rows)
     res = cli("models", "pull", "no-such-model", ok=False)
     assert res.exit_code == 1 and "unknown model backend 'no-such-model'" in res.output
+
+
+def test_unknown_backend_and_preset_are_one_line_errors(cli):
+    res = cli("run", "segment", "--backend", "segment=nope", ok=False)
+    assert res.exit_code == 1 and "unknown segment (segmenter) backend 'nope'" in res.output
+    assert "isnet-anime" in res.output and "plate" in res.output
+    res = cli("run", "segment", "--preset", "fuzzy", ok=False)
+    assert res.exit_code == 1 and "unknown refinement preset 'fuzzy'" in res.output
+    res = cli("run", "--backend", "colour=x", ok=False)
+    assert res.exit_code == 2 and "unknown stage 'colour'" in res.output

@@ -22,6 +22,8 @@ def run(stages, episodes, force, redo, device, batch_size, backends, preset, dil
         profile, as_json, quiet):
     """Run stages (all, in pipeline order, when none is named) over rows still missing.
 
+    Stages: dedup, segment, inpaint (embed, caption, tag, cluster as they land).
+
     Work is committed fragment by fragment: an interrupted run resumes where it stopped, and
     a run with nothing missing does nothing.
     """
@@ -52,6 +54,10 @@ def _overrides(backends, preset, dilate) -> dict:
         stage, sep, name = item.partition("=")
         if not sep or not stage or not name:
             raise click.BadParameter(f"{item!r}: expected STAGE=NAME, e.g. segment=plate", param_hint="--backend")
+        from celvault.stages import ORDER
+
+        if stage not in ORDER:
+            raise click.BadParameter(f"unknown stage {stage!r}; stages: {', '.join(ORDER)}", param_hint="--backend")
         stages.setdefault(stage, {})["backend"] = name
     if preset is not None:
         stages.setdefault("segment", {})["preset"] = preset

@@ -8,6 +8,7 @@ first output and LANCZOS it back. `batched: false` uses rembg's session, one ima
 
 from __future__ import annotations
 
+import os
 from concurrent.futures import ThreadPoolExecutor
 from typing import ClassVar
 
@@ -74,7 +75,7 @@ class RembgSegmenter(Segmenter):
         self.side, self.std = MODELS[self.model_name]
         self._session = None
         self._one_by_one = not bool(self.options["batched"])
-        self._pool = ThreadPoolExecutor(4)
+        self._pool = ThreadPoolExecutor(min(8, os.cpu_count() or 1))  # PIL resizes release the GIL
 
     def models(self) -> list[str]:
         return [self.model_name]
