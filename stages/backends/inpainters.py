@@ -70,7 +70,8 @@ class LamaInpainter(Inpainter):
 
     def inpaint(self, frames, masks):
         results: list[np.ndarray] = []
-        step = max(1, int(self.options["batch"]))
+        # batches pay on a GPU; on a CPU one frame at a time is faster (benchmarks/RESULTS.md)
+        step = max(1, int(self.options["batch"])) if self.device == "cuda" else 1
         i = 0
         while i < len(frames):
             size = frames[i].rgb.shape
