@@ -64,3 +64,14 @@ def test_instance_masks_keep_wholes_not_parts_or_background():
     other[40:95, 120:160] = True
     found = from_masks([face, sky, other, body], min_area=100, max_area=int(0.5 * h * w) - 1)
     assert [i.bbox for i in found] == [(20, 30, 50, 90), (120, 40, 160, 95)]
+
+
+def test_device_auto_is_the_cpu_without_cuda(monkeypatch):
+    from celvault.stages.backends import device
+
+    monkeypatch.setattr(device, "cuda_available", lambda: False)
+    assert device.resolve("auto") == "cpu" and device.onnx_providers("cpu") == ["CPUExecutionProvider"]
+    with pytest.raises(ConfigError, match="no CUDA device"):
+        device.resolve("cuda")
+    monkeypatch.setattr(device, "cuda_available", lambda: True)
+    assert device.resolve("auto") == "cuda"
