@@ -25,16 +25,11 @@ from typing import List
 import torch
 import torch.nn as nn
 
-from .u2net import count_parameters, make_stage, upsample_like
+from .u2net import U2NET_FULL_DECODER, U2NET_FULL_ENCODER, count_parameters, make_stage, upsample_like
 
-ISNET_ENCODER = [
-    ("7", 64, 32, 64), ("6", 64, 32, 128), ("5", 128, 64, 256),
-    ("4", 256, 128, 512), ("4F", 512, 256, 512), ("4F", 512, 256, 512),
-]
-ISNET_DECODER = [  # deepest first: stage5d, stage4d, ..., stage1d
-    ("4F", 1024, 256, 512), ("4", 1024, 128, 256), ("5", 512, 64, 128),
-    ("6", 256, 32, 64), ("7", 128, 16, 64),
-]
+# IS-Net's stages are U2Net's; only the first takes the 64-channel stem instead of RGB.
+ISNET_ENCODER = [("7", 64, 32, 64)] + U2NET_FULL_ENCODER[1:]
+ISNET_DECODER = U2NET_FULL_DECODER  # deepest first: stage5d, stage4d, ..., stage1d
 
 
 class ISNet(nn.Module):

@@ -53,8 +53,15 @@ class LamaInpainter(Inpainter):
             import torch
             from simple_lama_inpainting import SimpleLama
 
+            before = os.environ.get("LAMA_MODEL")
             os.environ["LAMA_MODEL"] = str(path)  # simple-lama's own way to name a local file
-            self._lama = SimpleLama(device=torch.device(self.device))
+            try:
+                self._lama = SimpleLama(device=torch.device(self.device))
+            finally:  # leave the process environment as it was
+                if before is None:
+                    os.environ.pop("LAMA_MODEL", None)
+                else:
+                    os.environ["LAMA_MODEL"] = before
         return self._lama
 
     def _run(self, frames, masks):
