@@ -80,3 +80,24 @@ def fill_missing(
         if on_rows:
             on_rows(rows.num_rows)
     return result
+
+
+def write_by_fragment(catalog: Catalog, table: str, key: str, values: pa.Table) -> int:
+    """Patch `values` (key + columns) into `table`, one commit per fragment they touch.
+    Keys not in the table are ignored. Returns the number of commits."""
+    if values.num_rows == 0:
+        return 0
+    ds = catalog.dataset(table)
+    where = None
+    if values.num_rows <= 1000:
+        from .store import sql_in
+
+        where = sql_in(key, values.column(key).to_pylist())
+    index = {k: i for i, k in enumerate(values.column(key).to_pylist())}
+    commits = 0
+    for _, rows in pending_by_fragment(ds, [key], where):
+        take = [index[k] for k in rows.column(key).to_pylist() if k in index]
+        if take:
+            write_columns(catalog.dataset(table), key, values.take(pa.array(take)))
+            commits += 1
+    return commits

@@ -15,6 +15,7 @@ COMMANDS = {
     "status": "celvault.commands.status:status",
     "run": "celvault.commands.run:run",
     "models": "celvault.commands.models:models",
+    "characters": "celvault.commands.characters:characters",
     "demo": "celvault.commands.demo:demo",
 }
 
@@ -24,6 +25,7 @@ SUMMARIES = {
     "status": "Per episode: frames kept and each stage's done / missing rows.",
     "run": "Run pipeline stages over whatever is still missing.",
     "models": "Model weights: list what is here, pull ahead of time for offline use.",
+    "characters": "Character identities: list, name, merge, show members.",
     "demo": "Make a synthetic episode and run the whole pipeline on it.",
 }
 
@@ -65,6 +67,8 @@ def main():
       celvault ingest ep01.mkv ep02.mkv --series "Inazuma Eleven"
       celvault run                  # every stage, only what is missing
       celvault status
+      celvault characters list      # identities found; name them:
+      celvault characters name 3 "Endou Mamoru"
     Next week `celvault ingest ep03.mkv && celvault run` touches only episode 3.
 
     Everything lives in one LanceDB catalogue (./celvault.db, --catalog or CELVAULT_CATALOG).

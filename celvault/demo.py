@@ -11,12 +11,13 @@ from celvault.progress import Progress
 
 def pick_profile() -> tuple[str, str]:
     """'default' when every default backend has its weights here, else 'offline' (needs none)."""
-    from celvault.stages.runner import available_stages, build_stage
+    from celvault.stages.runner import available_stages, build_stages
 
     config = Config.load("default")
     missing = []
     for name in available_stages():
-        missing += [f"{name}: {w}" for w in build_stage(name, config).missing_weights()]
+        for part in build_stages(name, config):
+            missing += [f"{name}: {w}" for w in part.missing_weights() if f"{name}: {w}" not in missing]
     if missing:
         return "offline", "weights missing for the default models (" + "; ".join(missing) + ")"
     return "default", "every default backend has what it needs on this machine"

@@ -45,3 +45,10 @@ class UnknownEpisode(CelvaultError):
             super().__init__(f"episode {name!r} is ambiguous; use one of the ids: {listed}")
         else:
             super().__init__(f"unknown episode {name!r}; known episodes: {listed}")
+
+
+class UnknownCharacter(CelvaultError):
+    def __init__(self, name, known, ambiguous=False):
+        listed = ", ".join(known[:30]) or "none yet (run `celvault run cluster`)"
+        what = "is ambiguous; it could be" if ambiguous else "is not a known character; known:"
+        super().__init__(f"character {name!r} {what} {listed}")

@@ -19,6 +19,10 @@ _MODULES: dict[str, dict[str, str]] = {
         "dedup": "celvault.stages.dedup",
         "segment": "celvault.stages.segment",
         "inpaint": "celvault.stages.inpaint",
+        "embed": "celvault.stages.embed",
+        "caption": "celvault.stages.caption",
+        "tag": "celvault.stages.tag",
+        "cluster": "celvault.stages.cluster",
     },
     "segmenter": {
         **{n: "celvault.stages.backends.rembg_onnx" for n in ("isnet-anime", "u2net", "u2netp", "isnet-general-use")},
@@ -26,6 +30,10 @@ _MODULES: dict[str, dict[str, str]] = {
         "plate": "celvault.stages.backends.plate_segmenter",
     },
     "inpainter": {n: "celvault.stages.backends.inpainters" for n in ("lama", "telea", "plate")},
+    "embedder": {"palette": "celvault.stages.backends.embedders",
+                 "open_clip": "celvault.stages.backends.open_clip_embedder"},
+    "captioner": {"blip": "celvault.stages.backends.blip_captioner",
+                  "wd14": "celvault.stages.backends.wd14_tagger"},
 }
 
 

@@ -16,6 +16,8 @@ is the runner's.
 
 from __future__ import annotations
 
+import copy
+from dataclasses import dataclass
 from typing import Any, ClassVar
 
 import pyarrow as pa
@@ -24,6 +26,30 @@ from celvault.catalog.ids import config_id
 
 # Frames later stages and exporters work on by default: dedup done, group representatives only.
 REPRESENTATIVE_FRAMES = "dup_group IS NOT NULL AND dup_of IS NULL"
+
+
+@dataclass(frozen=True)
+class Target:
+    key: str
+    where: str | None = None
+    media: str | None = None
+    inputs: tuple[str, ...] = ()
+    resets: tuple[str, ...] = ()
+
+
+@dataclass
+class WholeTableResult:
+    rows: int = 0  # rows written
+    commits: int = 0
+    tables: tuple[str, ...] = ()  # tables written (compacted afterwards)
+    notes: list[str] | None = None
+
+    def __post_init__(self):
+        self.notes = list(self.notes or [])
+
+
+# Character layers: what embed and caption describe beside frames, and what cluster groups.
+CHARACTER_LAYERS = "kind = 'character'"
 
 
 class Stage:
@@ -41,6 +67,12 @@ class Stage:
     owns: ClassVar[dict[str, str]] = {}  # table -> filter of the rows made per key (media table first)
     resets: ClassVar[list[str]] = []  # columns of later stages nulled when a row is recomputed
     requires: ClassVar[list[str]] = []  # columns an earlier stage must have declared first
+    # Stages that fill more than one table (embed, caption: frames and character layers) name
+    # each target table with the key, where and media it uses there; the runner runs one
+    # copy of the stage per target (`on(table)`), sharing the loaded model.
+    targets: ClassVar[dict[str, "Target"]] = {}
+    uses: ClassVar[list[str]] = []  # other stages whose settings this one reads (as `_<name>`)
+    whole_table: ClassVar[bool] = False  # works on the table as a whole: implements `apply`
 
     def __init__(self, settings: dict[str, Any] | None = None, device: str = "auto"):
         self.settings = dict(settings or {})
@@ -49,6 +81,17 @@ class Stage:
 
     def bind(self, catalog) -> None:
         self.catalog = catalog
+
+    def on(self, table: str) -> "Stage":
+        """This stage working on one of its target tables (a shallow copy: models are shared)."""
+        target = self.targets[table]
+        part = copy.copy(self)
+        part.table, part.key, part.where, part.media = table, target.key, target.where, target.media
+        part.inputs, part.resets = list(target.inputs), list(target.resets)
+        return part
+
+    def parts(self) -> list["Stage"]:
+        return [self.on(t) for t in self.targets] if self.targets else [self]
 
     # -- identity and provenance ---------------------------------------------------------
     @property
@@ -85,6 +128,10 @@ class Stage:
         """Per-row outputs for `rows` (key, inputs and, with `media`, an `image` column)."""
         raise NotImplementedError
 
+    def apply(self, catalog, *, scope: str | None, force: bool, redo: bool, progress) -> "WholeTableResult":
+        """The whole work of a `whole_table` stage (it selects, computes and commits itself)."""
+        raise NotImplementedError
+
     def link(self, catalog, pending: pa.Table) -> pa.Table:
         """Cross-row outputs for `pending` rows: a table of key + link output columns."""
         raise NotImplementedError
@@ -98,4 +145,12 @@ class Stage:
 
     def summary(self) -> list[str]:
         """Lines for the run report (e.g. how many frames each method handled)."""
+        return []
+
+    def skip_reason(self) -> str | None:
+        """Why this stage cannot run with these settings at all (reported, not an error)."""
+        return None
+
+    def after(self, catalog) -> list[str]:
+        """Called after the stage's rows are written and compacted (indexes); report lines."""
         return []

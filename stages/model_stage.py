@@ -27,31 +27,43 @@ class ModelStage(Stage):
             from celvault.errors import UnknownBackend
 
             raise UnknownBackend(f"{self.name} ({self.backend_kind})", self.backend, registry.names(self.backend_kind))
-        self._model = None
-        self._methods: Counter = Counter()  # what handled each frame, for the run report
+        self._shared: dict = {}  # the loaded backend, shared by the stage's per-table parts
+        self._methods: Counter = Counter()  # what handled each row, for the run report
 
     @property
     def backend(self) -> str:
         return str(self.settings.get("backend", self.default_backend))
 
+    def on(self, table: str):
+        part = super().on(table)
+        part._methods = Counter()
+        return part
+
     @property
     def model(self):
-        if self._model is None:
+        if "model" not in self._shared:
             cls = registry.load(self.backend_kind, self.backend)
-            self._model = cls(self.settings, resolve(self.device), self.catalog)
-        self._model.catalog = self.catalog
-        return self._model
+            self._shared["model"] = cls(self.settings, resolve(self.device), self.catalog)
+        model = self._shared["model"]
+        model.catalog = self.catalog
+        return model
+
+    def _specs(self) -> list[weights.ModelSpec]:
+        return [m if isinstance(m, weights.ModelSpec) else weights.model(m) for m in self.model.models()]
 
     def missing_weights(self) -> list[str]:
-        specs = [weights.model(m) for m in self.model.models()]
-        return [str(s.expected()) for s in specs if s.locate() is None]
+        return [str(s.expected()) for s in self._specs() if s.locate() is None]
 
     def weights_sha(self):
-        return ",".join(weights.model(m).sha256() or "missing" for m in self.model.models()) or None
+        return ",".join(s.sha256() or "missing" for s in self._specs()) or None
 
     def prepare(self) -> None:
-        for m in self.model.models():
-            weights.model(m).require(self.model.download)
+        for spec in self._specs():
+            spec.require(self.model.download)
+
+    @property
+    def row_noun(self) -> str:
+        return "frames" if self.table == "frames" else "layers"
 
     def summary(self) -> list[str]:
-        return [f"{n} frames: {m}" for m, n in sorted(self._methods.items())]
+        return [f"{n} {self.row_noun}: {m}" for m, n in sorted(self._methods.items())]

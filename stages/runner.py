@@ -14,7 +14,7 @@ from celvault.catalog.maintenance import compact
 from celvault.catalog.provenance import now_iso, record_run
 from celvault.catalog.store import sql_in, sql_str
 from celvault.config import Config
-from celvault.errors import UnknownStage
+from celvault.errors import ConfigError, UnknownStage
 from celvault.progress import Progress
 
 from . import ORDER
@@ -25,7 +25,8 @@ from .base import Stage
 class StageReport:
     stage: str
     backend: str
-    status: str  # done | nothing-to-do
+    status: str  # done | nothing-to-do | off | skipped
+    table: str = "frames"
     rows: int = 0
     fragments: int = 0
     linked: int = 0
@@ -44,13 +45,41 @@ def available_stages() -> list[str]:
     return [s for s in ORDER if s in known]
 
 
-def build_stage(name: str, config: Config, device: str = "auto") -> Stage:
-    if name not in available_stages():
-        raise UnknownStage(name, available_stages())
-    cls = registry.load("stage", name)
+def _stage_settings(name: str, config: Config) -> dict:
     settings = config.stage(name)
     settings["_download"] = bool(config.section("models").get("download", True))
-    return cls(settings, device=device)
+    return settings
+
+
+def stage_enabled(name: str, config: Config) -> bool:
+    return config.stage(name).get("enabled", True) is not False
+
+
+def build_stages(name: str, config: Config, device: str = "auto") -> list[Stage]:
+    """The runnable parts of a stage: one per backend (caption may list several) and per
+    target table (embed, caption: frames and character layers). None when it is off."""
+    if name not in available_stages():
+        raise UnknownStage(name, available_stages())
+    if not stage_enabled(name, config):
+        return []
+    cls = registry.load("stage", name)
+    settings = _stage_settings(name, config)
+    for used in cls.uses:  # e.g. tag embeds its vocabulary with embed's model
+        settings[f"_{used}"] = _stage_settings(used, config)
+    backends = settings.get("backend")
+    parts: list[Stage] = []
+    for backend in backends if isinstance(backends, list) else [backends]:
+        one = dict(settings)
+        if backend is not None:
+            one["backend"] = backend
+        parts += cls(one, device=device).parts()
+    return parts
+
+
+def build_stage(name: str, config: Config, device: str = "auto") -> Stage | None:
+    """The stage's first part (its main table), or None when the profile turns it off."""
+    parts = build_stages(name, config, device)
+    return parts[0] if parts else None
 
 
 def _selection(stage: Stage, scope: str | None, force: bool, redo: bool) -> str | None:
@@ -80,7 +109,8 @@ def _compute_fn(catalog: Catalog, stage: Stage, batch_size: int, progress: Progr
                 catalog.append(table, cols.get(table))
             arrays = {stage.key: batch.column(stage.key)}
             for f in stage.outputs:
-                arrays[f.name] = pa.array(cols[f.name], type=f.type)
+                v = cols[f.name]
+                arrays[f.name] = v.cast(f.type) if isinstance(v, pa.Array) else pa.array(v, type=f.type)
             arrays[stage.config_column] = pa.array([cid] * batch.num_rows, pa.string())
             for f in resets:
                 arrays[f.name] = pa.nulls(batch.num_rows, f.type)
@@ -132,14 +162,20 @@ def run_stage(catalog: Catalog, stage: Stage, *, episode_ids: list[str] | None =
               progress: Progress | None = None, cleanup_after_s: float = 60.0) -> StageReport:
     progress = progress or Progress(quiet=True)
     t0 = time.perf_counter()
-    report = StageReport(stage=stage.name, backend=stage.backend, status="nothing-to-do")
+    report = StageReport(stage=stage.name, backend=stage.backend, status="nothing-to-do", table=stage.table)
     scope = and_filters(stage.where, sql_in("episode_id", episode_ids) if episode_ids else None)
     ds = catalog.dataset(stage.table)
     lacking = [c for c in stage.requires if c not in ds.schema.names]
-    if lacking:
-        report.notes.append(f"waits for {', '.join(lacking)} (run the stage that makes it first)")
+    reason = None if lacking else stage.skip_reason()
+    if lacking or reason:
+        report.status = "skipped" if reason else report.status
+        report.notes.append(reason or f"waits for {', '.join(lacking)} (run the stage that makes it first)")
         report.seconds = time.perf_counter() - t0
         return report
+    if stage.whole_table:
+        return _run_whole(catalog, stage, report, scope, force, redo, progress, cleanup_after_s, t0)
+    _replace_conflicting_columns(catalog, stage, force or redo, episode_ids)
+    ds = catalog.dataset(stage.table)
     declared = {f.name for f in stage.declared_columns()}
     fresh = not declared <= set(ds.schema.names)
     select = _selection(stage, scope, force, redo)
@@ -174,6 +210,45 @@ def run_stage(catalog: Catalog, stage: Stage, *, episode_ids: list[str] | None =
         compact(catalog, table, cleanup_after_s)
     report.status = "done"
     report.notes += stage.summary()
+    report.notes += stage.after(catalog)
+    report.run_id = record_run(
+        catalog, stage=stage.name, version=stage.version, backend=stage.backend, params=stage.params(),
+        weights_sha=stage.weights_sha(), config_id=stage.config_id(), rows=report.rows,
+        fragments=report.fragments, started=started,
+    )
+    report.seconds = time.perf_counter() - t0
+    return report
+
+
+def _replace_conflicting_columns(catalog: Catalog, stage: Stage, recompute: bool, episode_ids) -> None:
+    """An output column whose type changed (another embedding model: another vector size)
+    can only be replaced whole: with --redo/--force over every episode, else a clear error."""
+    schema = catalog.dataset(stage.table).schema
+    clash = [f for f in stage.declared_columns() if f.name in schema.names and schema.field(f.name).type != f.type]
+    if not clash:
+        return
+    f = clash[0]
+    if not recompute or episode_ids:
+        raise ConfigError(
+            f"{stage.table}.{f.name} holds {schema.field(f.name).type} values; {stage.name} [{stage.backend}] makes "
+            f"{f.type}: run `celvault run {stage.name} --redo` (every episode) to recompute them all")
+    catalog.dataset(stage.table).drop_columns([c.name for c in stage.declared_columns() if c.name in schema.names])
+
+
+def _run_whole(catalog, stage, report, scope, force, redo, progress, cleanup_after_s, t0) -> StageReport:
+    """A stage that works on a table as a whole (cluster): it finds its own work."""
+    started = now_iso()
+    stage.bind(catalog)
+    done = stage.apply(catalog, scope=scope, force=force, redo=redo, progress=progress)
+    progress.finish()
+    report.notes += done.notes
+    if done.rows == 0:
+        report.seconds = time.perf_counter() - t0
+        return report
+    for table in done.tables:
+        compact(catalog, table, cleanup_after_s)
+    report.status, report.rows, report.fragments = "done", done.rows, done.commits
+    report.notes += stage.after(catalog)
     report.run_id = record_run(
         catalog, stage=stage.name, version=stage.version, backend=stage.backend, params=stage.params(),
         weights_sha=stage.weights_sha(), config_id=stage.config_id(), rows=report.rows,
@@ -189,6 +264,13 @@ def run_pipeline(catalog: Catalog, config: Config, names: list[str] | None = Non
     for n in chosen:
         if n not in available_stages():
             raise UnknownStage(n, available_stages())
-    stages = [build_stage(n, config, device) for n in sorted(chosen, key=ORDER.index)]
     cleanup = float(config.section("catalog").get("cleanup_after_s", 60))
-    return [run_stage(catalog, s, cleanup_after_s=cleanup, **kw) for s in stages]
+    reports = []
+    for name in sorted(chosen, key=ORDER.index):
+        parts = build_stages(name, config, device)
+        if not parts:
+            reports.append(StageReport(stage=name, backend="-", status="off",
+                                       notes=["off in this profile (stages.%s.enabled: false)" % name]))
+        for part in parts:
+            reports.append(run_stage(catalog, part, cleanup_after_s=cleanup, **kw))
+    return reports

@@ -20,7 +20,7 @@ def catalog_status(catalog: Catalog, config: Config) -> dict:
     stages = {}
     for name in available_stages():
         stage = build_stage(name, config)
-        if stage.table != "frames" or not set(stage.requires) <= names:
+        if stage is None or stage.whole_table or stage.table != "frames" or not set(stage.requires) <= names:
             continue  # a stage waiting for an earlier one has no rows in scope yet
         declared = stage.marker in names and (stage.link_marker is None or stage.link_marker in names)
         cols = ["episode_id"] + ([stage.marker] + ([stage.link_marker] if stage.link_marker else []) if declared else [])
@@ -51,8 +51,15 @@ def catalog_status(catalog: Catalog, config: Config) -> dict:
     for row in layers.group_by("episode_id", "kind").len().iter_rows(named=True):
         if row["episode_id"] in per_episode:
             per_episode[row["episode_id"]].setdefault("layers", {})[row["kind"]] = int(row["len"])
+    from celvault.catalog.characters import read_characters
+
+    known = read_characters(catalog)
+    unassigned = catalog.count("layers", "kind = 'character' AND cluster_id = -1") \
+        if "cluster_id" in catalog.dataset("layers").schema.names else 0
     return {
         "catalog": str(catalog.path),
+        "characters": {"identities": len(known), "named": sum(1 for k in known if k["name"]),
+                       "unassigned": unassigned},
         "episodes": sorted(per_episode.values(), key=lambda e: (e["series"] or "", e["name"] or "", e["episode_id"])),
         "stages": stages,
         "frames": frame_rows,

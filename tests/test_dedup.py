@@ -71,11 +71,16 @@ def test_incremental_episode_joins_existing_groups_without_touching_them(cli, ep
 def test_idle_rerun_does_no_work_and_no_commit(cli, episodes):
     _ingest(cli, episodes["ep01"][0])
     cli("run", "--profile", "offline")  # every stage, none needing weights
-    versions = {t: version(cli, t) for t in ("frames", "runs", "frame_media", "layers", "layer_media")}
+    tables = ("frames", "runs", "frame_media", "layers", "layer_media", "characters")
+    versions = {t: version(cli, t) for t in tables}
     runs = len(table(cli, "runs"))
     reps = cli.json("run", "--profile", "offline")
-    assert [r["stage"] for r in reps] == ["dedup", "segment", "inpaint"]
-    assert all(r["status"] == "nothing-to-do" and r["rows"] == 0 for r in reps)
+    assert [(r["stage"], r["table"]) for r in reps] == [
+        ("dedup", "frames"), ("segment", "frames"), ("inpaint", "frames"), ("embed", "frames"), ("embed", "layers"),
+        ("caption", "frames"), ("tag", "frames"), ("cluster", "layers")]
+    working = [r for r in reps if r["stage"] not in ("caption", "tag")]
+    assert all(r["status"] == "nothing-to-do" and r["rows"] == 0 for r in working)
+    assert [r["status"] for r in reps if r["stage"] in ("caption", "tag")] == ["off", "off"]
     assert {t: version(cli, t) for t in versions} == versions
     assert len(table(cli, "runs")) == runs
 

@@ -26,7 +26,7 @@ def walkers(tmp_path_factory):
     cli = Cli(root / "cat.db")
     cli("init")
     cli("ingest", path, "--interval", "0.25")
-    report = cli.json("run", "--profile", "offline")
+    report = cli.json("run", "dedup", "segment", "inpaint", "--profile", "offline")
     episode = table(cli, "episodes")[0]["episode_id"]
     return cli, truth, episode, report
 

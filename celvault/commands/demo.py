@@ -31,10 +31,17 @@ def demo(out_dir, catalog_path, episodes, seconds, as_json, quiet):
         state = r["status"] if r["status"] != "error" else f"error: {r['error']}"
         click.echo(f"  {Path(r['path']).name}: {state}, {r['frames_kept']} frames kept of {r['frame_count']}, {r['shots']} shots")
     for s in result["stages"]:
-        click.echo(f"  {s['stage']} [{s['backend']}]: {s['status']}, {s['rows']} rows")
+        where = f" ({s['table']})" if s["table"] == "layers" and s["stage"] != "cluster" else ""
+        if s["status"] == "off":
+            click.echo(f"  {s['stage']}: off in the {result['profile']} profile")
+            continue
+        click.echo(f"  {s['stage']}{where} [{s['backend']}]: {s['status']}, {s['rows']} rows")
         for note in s["notes"]:
             click.echo(f"    {note}")
     st = result["status"]
     click.echo(f"catalogue {st['catalog']}: {len(st['episodes'])} episodes, {st['frames']} frames")
     click.echo(f"layers: {st.get('layers', 0)} (character cut-outs and inpainted backgrounds)")
+    ids = st.get("characters") or {}
+    click.echo(f"characters: {ids.get('identities', 0)} identities found")
     click.echo(f"next: celvault status --catalog {st['catalog']}")
+    click.echo(f"      celvault characters list --catalog {st['catalog']}")

@@ -17,12 +17,22 @@ from .common import common_options, emit_json, load_config, open_catalog, progre
               help="Mask refinement preset for segment: aggressive (default), expand, none (configs/segment/).")
 @click.option("--dilate", type=click.IntRange(0, 512), default=None, metavar="PX",
               help="Pixels the character mask grows by before inpainting (default 20).")
+@click.option("--recluster", is_flag=True,
+              help="cluster: fit identities again over every layer (names carry over by shared members).")
 @common_options
-def run(stages, episodes, force, redo, device, batch_size, backends, preset, dilate, catalog_path, config_path,
-        profile, as_json, quiet):
+def run(stages, episodes, force, redo, device, batch_size, backends, preset, dilate, recluster, catalog_path,
+        config_path, profile, as_json, quiet):
     """Run stages (all, in pipeline order, when none is named) over rows still missing.
 
-    Stages: dedup, segment, inpaint (embed, caption, tag, cluster as they land).
+    \b
+    Stages, in order:
+      dedup    near-duplicate groups, sharpness
+      segment  character layers (cut-outs with alpha)
+      inpaint  background layers with the characters removed
+      embed    CLIP (or palette) vectors of frames and character layers
+      caption  BLIP captions and/or WD14 booru tags
+      tag      zero-shot scene tags (indoor, outdoor, night, street, ...)
+      cluster  character identities; new episodes join the named ones
 
     Work is committed fragment by fragment: an interrupted run resumes where it stopped, and
     a run with nothing missing does nothing.
@@ -30,7 +40,7 @@ def run(stages, episodes, force, redo, device, batch_size, backends, preset, dil
     from celvault.catalog.episodes import resolve_episodes
     from celvault.stages.runner import run_pipeline
 
-    config = load_config(config_path, profile, _overrides(backends, preset, dilate))
+    config = load_config(config_path, profile, _overrides(backends, preset, dilate, recluster))
     catalog = open_catalog(catalog_path, config)
     ids = resolve_episodes(catalog, list(episodes)) if episodes else None
     reports = run_pipeline(catalog, config, list(stages) or None, episode_ids=ids, force=force, redo=redo,
@@ -39,16 +49,19 @@ def run(stages, episodes, force, redo, device, batch_size, backends, preset, dil
         emit_json([r.to_dict() for r in reports])
         return
     for r in reports:
-        if r.status == "nothing-to-do":
-            click.echo(f"{r.stage}: nothing to do")
+        name = r.stage if r.table == "frames" or r.stage == "cluster" else f"{r.stage} ({r.table})"
+        if r.status in ("off", "skipped"):
+            click.echo(f"{name}: {r.status}")
+        elif r.status == "nothing-to-do":
+            click.echo(f"{name}: nothing to do")
         else:
             linked = f", {r.linked} grouped" if r.linked else ""
-            click.echo(f"{r.stage} [{r.backend}]: {r.rows} rows{linked} in {r.fragments} fragment commits, {r.seconds:.1f}s")
+            click.echo(f"{name} [{r.backend}]: {r.rows} rows{linked} in {r.fragments} fragment commits, {r.seconds:.1f}s")
         for note in r.notes:
-            click.echo(f"  {r.stage}: {note}")
+            click.echo(f"  {name}: {note}")
 
 
-def _overrides(backends, preset, dilate) -> dict:
+def _overrides(backends, preset, dilate, recluster=False) -> dict:
     stages: dict = {}
     for item in backends:
         stage, sep, name = item.partition("=")
@@ -63,4 +76,6 @@ def _overrides(backends, preset, dilate) -> dict:
         stages.setdefault("segment", {})["preset"] = preset
     if dilate is not None:
         stages.setdefault("inpaint", {})["dilate"] = dilate
+    if recluster:
+        stages.setdefault("cluster", {})["_recluster"] = True
     return {"stages": stages}

@@ -19,17 +19,21 @@ def status(catalog_path, config_path, profile, as_json, quiet):
 
     stage_names = list(info["stages"])
     table = Table(title=f"{info['catalog']}: {len(info['episodes'])} episodes, {info['frames']} frames")
-    for col in ["episode", "id", "series", "frames", "shots", "layers"] + stage_names:
-        table.add_column(col, justify="right" if col in ("frames", "shots") else "left")
+    for col in ("episode", "frames", "layers", "stages (frames done / missing)"):
+        table.add_column(col, justify="right" if col == "frames" else "left", overflow="fold")
     for ep in info["episodes"]:
-        cells = []
+        lines = []
         for name in stage_names:
             s = ep["stages"].get(name, {"done": 0, "missing": 0})
-            cells.append(f"{s['done']} done" + (f", {s['missing']} missing" if s["missing"] else ""))
+            lines.append(f"{name}: {s['done']} done" + (f", {s['missing']} missing" if s["missing"] else ""))
         kinds = ep.get("layers", {})
-        layers = ", ".join(f"{n} {k}" for k, n in sorted(kinds.items())) or "-"
-        table.add_row(ep["name"] or "", ep["episode_id"], ep["series"] or "", str(ep["frames_kept"]),
-                      str(ep["shots"] or ""), layers, *cells)
+        layers = "\n".join(f"{n} {k}" for k, n in sorted(kinds.items())) or "-"
+        who = "\n".join(x for x in (ep["name"], ep["episode_id"], ep["series"]) if x)
+        table.add_row(who, f"{ep['frames_kept']}\n{ep['shots'] or 0} shots", layers, "\n".join(lines))
     Console().print(table)
+    ids = info.get("characters")
+    if ids:
+        click.echo(f"characters: {ids['identities']} identities ({ids['named']} named), "
+                   f"{ids['unassigned']} character layers unassigned")
     for eid in info["incomplete"]:
         click.echo(f"episode {eid} is incomplete (interrupted ingest): ingest its source again to finish it")

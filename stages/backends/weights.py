@@ -170,7 +170,9 @@ def _known() -> list[ModelSpec]:
     models.append(LamaModel("lama", "inpaint", "simple-lama-inpainting"))
     models += [HubModel(repo.split("/")[1], "segment", "sam2 (huggingface)", repo_id=repo, filename=f)
                for repo, (_, f) in SAM2_CONFIGS.items()]
-    return models
+    from .hub_files import describe_models
+
+    return models + describe_models()
 
 
 def known_models() -> list[ModelSpec]:

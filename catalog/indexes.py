@@ -1,0 +1,66 @@
+"""Indexes the catalogue keeps current after a stage writes: vector and scalar.
+
+Vector columns get a cosine IVF_PQ index once they hold `min_rows` vectors (below that a
+flat scan is as fast and needs no training); afterwards new rows are folded in with
+`optimize_indices`, and the index is retrained when the table has grown fourfold since it
+was trained (its partitions no longer fit the data). Scalar indexes (LabelList on list
+columns, BTree on keys and ids) are cheap at any size and are made on first use.
+"""
+
+from __future__ import annotations
+
+import math
+
+from .store import Catalog
+
+
+def _index_on(ds, column: str) -> str | None:
+    for idx in ds.describe_indices():
+        if list(idx.field_names) == [column]:
+            return idx.name
+    return None
+
+
+def _sub_vectors(dim: int) -> int:
+    """PQ sub-vector count: sub-vectors of 8 (or the nearest size that divides `dim`)."""
+    for width in (8, 4, 16, 2, 6, 12, 3, 1):
+        if dim % width == 0:
+            return dim // width
+    return 1
+
+
+def ensure_vector_index(catalog: Catalog, table: str, column: str, min_rows: int) -> str | None:
+    """Create, extend or retrain the cosine vector index on `table.column`; a report line."""
+    ds = catalog.dataset(table)
+    if column not in ds.schema.names:
+        return None
+    vectors = ds.count_rows(f"{column} IS NOT NULL")
+    existing = _index_on(ds, column)
+    if existing is not None:
+        stats = ds.stats.index_stats(existing)
+        indexed, unindexed = int(stats["num_indexed_rows"]), int(stats["num_unindexed_rows"])
+        if vectors <= 4 * max(indexed, 1):
+            if unindexed:
+                ds.optimize.optimize_indices(index_names=[existing])
+                return f"vector index on {table}.{column}: {unindexed} new rows added"
+            return None
+    if vectors < min_rows:
+        return None
+    dim = ds.schema.field(column).type.list_size
+    partitions = max(1, min(4096, int(math.sqrt(vectors))))
+    ds.create_index(column, "IVF_PQ", metric="cosine", num_partitions=partitions,
+                    num_sub_vectors=_sub_vectors(dim), replace=True)
+    what = "retrained" if existing is not None else "created"
+    return f"vector index on {table}.{column} {what} (IVF_PQ, cosine, {partitions} partitions, {vectors} vectors)"
+
+
+def ensure_scalar_index(catalog: Catalog, table: str, column: str, kind: str) -> None:
+    """`kind`: LABEL_LIST (list columns), BTREE (keys), BITMAP (small enums)."""
+    ds = catalog.dataset(table)
+    if column not in ds.schema.names or ds.count_rows() == 0:
+        return
+    existing = _index_on(ds, column)
+    if existing is None:
+        ds.create_scalar_index(column, kind)
+    else:
+        ds.optimize.optimize_indices(index_names=[existing])

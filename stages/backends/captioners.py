@@ -1,0 +1,22 @@
+"""What a captioner is: images in, one caption (a sentence) or one tag list per image out."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+import numpy as np
+import pyarrow as pa
+
+from .segmenter import Backend
+
+
+class Captioner(Backend):
+    column: ClassVar[str]  # the catalogue column it fills: caption (text) or tags (list)
+    arrow_type: ClassVar[pa.DataType]
+
+    @property
+    def model_id(self) -> str:
+        raise NotImplementedError
+
+    def describe(self, images: list[np.ndarray]) -> list:
+        raise NotImplementedError

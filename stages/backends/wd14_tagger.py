@@ -1,0 +1,114 @@
+"""`wd14`: booru tags from a WD14 (SmilingWolf) ONNX tagger, the caption format of anime LoRAs.
+
+The repository holds `model.onnx` (NHWC BGR float 0-255 input, square, sigmoid scores out)
+and `selected_tags.csv` (name, category: 0 general, 4 character, 9 rating). Images are
+padded to a white square and resized to the model's input size. Character tags at or over
+`character_threshold` come first, then general tags at or over `general_threshold`, each
+by falling score; rating tags are not kept.
+"""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pyarrow as pa
+
+from celvault.errors import CatalogError, ConfigError
+from celvault.registry import register
+
+from .captioners import Captioner
+from .device import onnx_providers
+from .hub_files import DEFAULT_TAGGER, tagger_repo
+
+GENERAL, CHARACTER = 0, 4
+# tags whose underscores are part of the face they draw
+KAOMOJI = {"0_0", "(o)_(o)", "+_+", "+_-", "._.", "<o>_<o>", "<|>_<|>", "=_=", ">_<", "3_3", "6_9", ">_o",
+           "@_@", "^_^", "o_o", "u_u", "x_x", "|_|", "||_||"}
+
+
+def square_on_white(rgb: np.ndarray, size: int) -> np.ndarray:
+    h, w = rgb.shape[:2]
+    side = max(h, w)
+    canvas = np.full((side, side, 3), 255, np.uint8)
+    y, x = (side - h) // 2, (side - w) // 2
+    canvas[y:y + h, x:x + w] = rgb
+    interp = cv2.INTER_AREA if side > size else cv2.INTER_CUBIC
+    return cv2.resize(canvas, (size, size), interpolation=interp)
+
+
+@register("captioner", "wd14")
+class Wd14Tagger(Captioner):
+    section = "wd14"
+    column = "tags"
+    arrow_type = pa.list_(pa.string())
+    defaults = {"model": DEFAULT_TAGGER, "general_threshold": 0.35, "character_threshold": 0.85,
+                "underscores": False, "batch": 16}
+
+    def __init__(self, settings, device="cpu", catalog=None):
+        super().__init__(settings, device, catalog)
+        try:
+            self.general = float(self.options["general_threshold"])
+            self.character = float(self.options["character_threshold"])
+        except (TypeError, ValueError):
+            raise ConfigError("stages.caption.wd14: thresholds are numbers between 0 and 1") from None
+        if not (0 <= self.general <= 1 and 0 <= self.character <= 1):
+            raise ConfigError("stages.caption.wd14: thresholds are numbers between 0 and 1")
+        self._session = None
+
+    @property
+    def repo(self) -> str:
+        return str(self.options["model"])
+
+    @property
+    def model_id(self) -> str:
+        return f"wd14:{self.repo}"
+
+    def models(self):
+        return [tagger_repo(self.repo)]
+
+    def _load(self):
+        if self._session is not None:
+            return
+        import onnxruntime as ort
+
+        path = self.models()[0].require(self.download)
+        self._names, self._categories = self._tag_list(Path(path).parent / "selected_tags.csv")
+        self._session = ort.InferenceSession(str(path), providers=onnx_providers(self.device))
+        shape = self._session.get_inputs()[0].shape
+        self._size = next((d for d in shape[1:3] if isinstance(d, int)), 448)
+        self._one_at_a_time = isinstance(shape[0], int) and shape[0] == 1
+        out_width = self._session.get_outputs()[0].shape[-1]
+        if isinstance(out_width, int) and out_width != len(self._names):
+            raise CatalogError(f"{self.repo}: model.onnx scores {out_width} tags, selected_tags.csv lists {len(self._names)}")
+
+    def _tag_list(self, path: Path) -> tuple[list[str], np.ndarray]:
+        with open(path, newline="", encoding="utf-8") as fh:
+            rows = list(csv.DictReader(fh))
+        names = [r["name"] if self.options["underscores"] or r["name"] in KAOMOJI else r["name"].replace("_", " ")
+                 for r in rows]
+        return names, np.array([int(r["category"]) for r in rows])
+
+    def scores(self, images) -> np.ndarray:
+        from celvault.stages.pictures import on_white
+
+        self._load()
+        inp = self._session.get_inputs()[0].name
+        step = 1 if self._one_at_a_time else int(self.options.get("batch", 16))
+        out = []
+        for start in range(0, len(images), step):
+            batch = np.stack([square_on_white(on_white(img), self._size)[..., ::-1] for img in images[start:start + step]])
+            out.append(self._session.run(None, {inp: batch.astype(np.float32)})[0])
+        return np.concatenate(out) if out else np.zeros((0, len(self._names)), np.float32)
+
+    def describe(self, images) -> list[list[str]]:
+        result = []
+        for row in self.scores(images):
+            keep = []
+            for category, threshold in ((CHARACTER, self.character), (GENERAL, self.general)):
+                idx = np.flatnonzero((self._categories == category) & (row >= threshold))
+                keep += [self._names[i] for i in idx[np.argsort(-row[idx], kind="stable")]]
+            result.append(keep)
+        return result

@@ -1,0 +1,174 @@
+"""cluster: character layers grouped into identities, kept across new episodes.
+
+The first run (and `run cluster --recluster`) fits HDBSCAN over every character layer's
+embedding: each cluster becomes a row of `characters`, noise stays unassigned (-1). Ids and
+names of an earlier clustering carry over to the new cluster sharing most of their members.
+Later runs only place the layers that have no identity yet: each joins the nearest identity
+within its reach (factor x radius + margin) or stays unassigned, and the identity's centroid
+moves with its new members, so names survive new episodes without reclustering the season.
+"""
+
+from __future__ import annotations
+
+import hashlib
+
+import numpy as np
+import pyarrow as pa
+
+from celvault.catalog.characters import member_counts, read_characters, refresh_frame_characters, write_characters
+from celvault.catalog.fill import and_filters, write_by_fragment
+from celvault.catalog.indexes import ensure_scalar_index
+from celvault.errors import ConfigError
+from celvault.registry import register
+
+from .base import CHARACTER_LAYERS, Stage, WholeTableResult
+from .clustering import NOISE, Identity, assign, fit, identities, match_previous
+
+REFERENCES = 8
+
+
+@register("stage", "cluster")
+class ClusterStage(Stage):
+    name = "cluster"
+    version = 1
+    table, key = "layers", "layer_id"
+    where = f"{CHARACTER_LAYERS} AND embedding IS NOT NULL"
+    outputs = [pa.field("cluster_id", pa.int64())]
+    requires = ["embedding"]
+    whole_table = True
+
+    def __init__(self, settings=None, device: str = "auto"):
+        super().__init__(settings, device)
+        try:
+            self.options = {k: int(self.settings.get(k, d)) for k, d in
+                            (("min_cluster_size", 10), ("min_samples", 5), ("reduce_dims", 16), ("max_fit", 50000))}
+            self.factor = float(self.settings.get("assign_factor", 1.5))
+            self.margin = float(self.settings.get("assign_margin", 0.02))
+        except (TypeError, ValueError):
+            raise ConfigError("stages.cluster: sizes are whole numbers, assign_factor/assign_margin numbers") from None
+        if self.options["min_cluster_size"] < 2 or self.options["min_samples"] < 1:
+            raise ConfigError("stages.cluster: min_cluster_size >= 2 and min_samples >= 1")
+
+    @property
+    def backend(self) -> str:
+        return "hdbscan"
+
+    def params(self):
+        return {**self.options, "assign_factor": self.factor, "assign_margin": self.margin}
+
+    def declared_columns(self):
+        return [pa.field("cluster_id", pa.int64()), pa.field("cluster_config", pa.string())]
+
+    # -- the work --------------------------------------------------------------------------
+    def apply(self, catalog, *, scope, force, redo, progress) -> WholeTableResult:
+        catalog.ensure_columns("layers", self.declared_columns())
+        catalog.ensure_columns("frames", [pa.field("characters", pa.list_(pa.int64()))])
+        known = read_characters(catalog)
+        stale = "cluster_id IS NULL OR cluster_config IS NULL"
+        if known:  # layers placed by another clustering (a refit interrupted midway) are pending too
+            stale += f" OR cluster_config != '{known[0]['generation']}'"
+        pending_where = and_filters(scope, stale)
+        pending = catalog.count("layers", pending_where)
+        recluster = force or bool(self.settings.get("_recluster"))
+        if redo and known and known[0]["config"] != self.config_id():
+            recluster = True
+        if not recluster and pending == 0:
+            return WholeTableResult()
+        rows = catalog.read("layers", ["layer_id", "frame_id", "embedding", "embed_model", "cluster_id"], self.where)
+        models = set(rows.column("embed_model").to_pylist())
+        if len(models) > 1:
+            raise ConfigError(f"character layers carry vectors of {len(models)} models ({', '.join(sorted(models))}): "
+                              "run `celvault run embed --redo` first")
+        model = next(iter(models), None)
+        if known and known[0]["embed_model"] != model:
+            recluster = True
+        if recluster or not known:
+            return self._fit_all(catalog, rows, known, model, progress)
+        return self._place_new(catalog, pending_where, known, progress)
+
+    def _vectors(self, rows: pa.Table) -> np.ndarray:
+        col = rows.column("embedding").combine_chunks()
+        return np.asarray(col.flatten(), np.float32).reshape(len(col), -1)
+
+    def _fit_all(self, catalog, rows: pa.Table, known: list[dict], model, progress) -> WholeTableResult:
+        rows = rows.sort_by("layer_id")
+        ids = rows.column("layer_id").to_pylist()
+        vectors = self._vectors(rows)
+        progress.start("cluster: HDBSCAN", 1)
+        labels = fit(vectors, factor=self.factor, margin=self.margin, **self.options)
+        progress.advance(1)
+        # ids (and names) of the previous clustering go to the new cluster sharing most members
+        old_ids = np.array([NOISE if c is None else c for c in rows.column("cluster_id").to_pylist()])
+        old = {int(c): set(np.array(ids)[old_ids == c]) for c in set(old_ids.tolist()) - {NOISE}}
+        found = identities(vectors, labels)
+        new = {label: set(np.array(ids)[labels == label]) for label in found}
+        carried = match_previous(new, old)
+        by_size = sorted(found, key=lambda lb: (-found[lb].count, min(new[lb])))
+        next_id = max([k["cluster_id"] for k in known] + list(old) + [-1]) + 1
+        final: dict[int, int] = {}
+        for label in by_size:
+            if label in carried:
+                final[label] = carried[label]
+            else:
+                final[label], next_id = next_id, next_id + 1
+        names = {k["cluster_id"]: k["name"] for k in known if k["name"]}
+        generation = hashlib.sha256((self.config_id() + str(model) + "".join(ids)).encode()).hexdigest()[:16]
+        out = []
+        for label in by_size:
+            ident, cid = found[label], final[label]
+            members = np.flatnonzero(labels == label)
+            closest = members[np.argsort(1.0 - vectors[members] @ ident.centroid, kind="stable")[:REFERENCES]]
+            out.append({"cluster_id": cid, "name": names.get(cid), "members": ident.count, "centroid": ident.centroid,
+                        "radius": ident.radius, "references": [ids[i] for i in closest], "embed_model": model,
+                        "generation": generation, "config": self.config_id()})
+        write_characters(catalog, out, vectors.shape[1])  # first: layers of another generation are pending
+        final_ids = np.array([final.get(int(lb), NOISE) for lb in labels], np.int64)
+        commits = self._write_layers(catalog, ids, final_ids, generation)
+        commits += refresh_frame_characters(catalog)
+        lost = sorted(n for cid, n in names.items() if cid not in set(final.values()))
+        notes = [f"{len(ids)} character layers -> {len(out)} identities, {int((final_ids == NOISE).sum())} unassigned"]
+        if lost:
+            notes.append("names whose members no longer form a cluster: " + ", ".join(lost))
+        if not out and len(ids) < self.options["min_cluster_size"]:
+            notes.append(f"too few layers for an identity (min_cluster_size {self.options['min_cluster_size']})")
+        return WholeTableResult(rows=len(ids), commits=commits + 1, tables=("layers", "frames"), notes=notes)
+
+    def _place_new(self, catalog, pending_where, known: list[dict], progress) -> WholeTableResult:
+        rows = catalog.read("layers", ["layer_id", "frame_id", "embedding"], and_filters(self.where, pending_where))
+        rows = rows.sort_by("layer_id")
+        ids = rows.column("layer_id").to_pylist()
+        vectors = self._vectors(rows)
+        by_id = {k["cluster_id"]: k for k in known}
+        reach = {cid: Identity(k["centroid"], float(k["radius"]), int(k["members"])) for cid, k in by_id.items()}
+        progress.start("cluster: assign", len(ids))
+        labels, _ = assign(vectors, reach, self.factor, self.margin)
+        progress.advance(len(ids))
+        commits = self._write_layers(catalog, ids, labels.astype(np.int64), known[0]["generation"])
+        counts = member_counts(catalog)
+        for cid, k in by_id.items():
+            joined = vectors[labels == cid]
+            if len(joined):  # the centroid follows its new members
+                total = k["centroid"] * k["members"] + joined.sum(axis=0)
+                k["centroid"] = total / max(float(np.linalg.norm(total)), 1e-12)
+            k["members"] = counts.get(cid, 0)
+        write_characters(catalog, [by_id[c] for c in sorted(by_id)], vectors.shape[1])
+        commits += refresh_frame_characters(catalog, rows.column("frame_id").to_pylist())
+        joined = [(by_id[c]["name"] or f"cluster {c}", int((labels == c).sum())) for c in sorted(by_id)]
+        parts = ", ".join(f"{n} +{k}" for n, k in joined if k)
+        unassigned = int((labels == NOISE).sum())
+        notes = [f"{len(ids)} new character layers placed without reclustering: {parts or 'none joined'}; "
+                 f"{unassigned} unassigned"]
+        if unassigned >= self.options["min_cluster_size"]:
+            notes.append(f"{unassigned} layers match no identity: `celvault run cluster --recluster` looks for new ones")
+        return WholeTableResult(rows=len(ids), commits=commits + 1, tables=("layers", "frames"), notes=notes)
+
+    def _write_layers(self, catalog, ids: list[str], labels: np.ndarray, generation: str) -> int:
+        values = pa.table({"layer_id": pa.array(ids, pa.string()), "cluster_id": pa.array(labels, pa.int64()),
+                           "cluster_config": pa.array([generation] * len(ids), pa.string())})
+        return write_by_fragment(catalog, "layers", "layer_id", values)
+
+    def after(self, catalog) -> list[str]:
+        ensure_scalar_index(catalog, "frames", "characters", "LABEL_LIST")
+        ensure_scalar_index(catalog, "layers", "cluster_id", "BTREE")
+        return []
+

@@ -1,0 +1,63 @@
+"""embed: an L2-normalised vector per representative frame and per character layer.
+
+Vectors go to the fixed-size `embedding` column (float32, the model's size) with
+`embed_model` naming what made them: vectors of two models never share a column, so
+switching models means `run embed --redo`. After the stage, the cosine vector index is
+created once a table is large enough and kept current as episodes arrive.
+"""
+
+from __future__ import annotations
+
+import pyarrow as pa
+
+from celvault.catalog.indexes import ensure_vector_index
+from celvault.registry import register
+
+from .base import CHARACTER_LAYERS, REPRESENTATIVE_FRAMES, Target
+from .model_stage import ModelStage
+from .pictures import pictures_in
+
+EMBEDDING = "embedding"
+
+
+def vector_type(dim: int) -> pa.DataType:
+    return pa.list_(pa.float32(), dim)
+
+
+@register("stage", "embed")
+class EmbedStage(ModelStage):
+    name = "embed"
+    version = 1
+    backend_kind = "embedder"
+    default_backend = "open_clip"
+    default_batch_size = 64
+    targets = {
+        "frames": Target("frame_id", REPRESENTATIVE_FRAMES, "frame_media", resets=("scene_tags", "tag_config")),
+        # layers keep their identity: the cluster stage re-fits (carrying ids and names by
+        # shared members) when their vectors come from another model
+        "layers": Target("layer_id", CHARACTER_LAYERS, "layer_media"),
+    }
+    table, key, where, media = "frames", "frame_id", REPRESENTATIVE_FRAMES, "frame_media"
+
+    @property
+    def outputs(self) -> list[pa.Field]:
+        return [pa.field(EMBEDDING, vector_type(self.model.dim)), pa.field("embed_model", pa.string())]
+
+    @property
+    def marker(self) -> str:
+        return EMBEDDING  # known without building the model
+
+    def params(self):
+        return {self.backend: self.model.params()}
+
+    def run(self, rows: pa.Table) -> dict:
+        vectors = self.model.embed_images(pictures_in(rows, self.key))
+        self._methods[self.model.model_id] += rows.num_rows
+        flat = pa.array(vectors.reshape(-1), pa.float32())
+        return {EMBEDDING: pa.FixedSizeListArray.from_arrays(flat, self.model.dim),
+                "embed_model": [self.model.model_id] * rows.num_rows}
+
+    def after(self, catalog) -> list[str]:
+        min_rows = int(self.settings.get("index_min_rows", 50_000))
+        line = ensure_vector_index(catalog, self.table, EMBEDDING, min_rows)
+        return [line] if line else []
