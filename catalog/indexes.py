@@ -1,7 +1,7 @@
 """Indexes the catalogue keeps current after a stage writes: vector and scalar.
 
-Vector columns get a cosine IVF_PQ index once they hold `min_rows` vectors (below that a
-flat scan is as fast and needs no training); afterwards new rows are folded in with
+Vector columns get a cosine IVF_PQ (or IVF_HNSW_SQ) index once they hold `min_rows` vectors
+(below that a flat scan is as fast and needs no training; PQ needs 256 vectors to train); afterwards new rows are folded in with
 `optimize_indices`, and the index is retrained when the table has grown fourfold since it
 was trained (its partitions no longer fit the data). Scalar indexes (LabelList on list
 columns, BTree on keys and ids) are cheap at any size and are made on first use.
@@ -29,8 +29,20 @@ def _sub_vectors(dim: int) -> int:
     return 1
 
 
-def ensure_vector_index(catalog: Catalog, table: str, column: str, min_rows: int) -> str | None:
+INDEX_TYPES = ("IVF_PQ", "IVF_HNSW_SQ")
+PQ_MIN_ROWS = 256  # PQ codebooks have 256 centroids: fewer training vectors make an empty index
+
+
+def ensure_vector_index(catalog: Catalog, table: str, column: str, min_rows: int,
+                        index_type: str = "IVF_PQ") -> str | None:
     """Create, extend or retrain the cosine vector index on `table.column`; a report line."""
+    index_type = index_type.upper()
+    if index_type not in INDEX_TYPES:
+        from celvault.errors import ConfigError
+
+        raise ConfigError(f"vector index type {index_type!r}: use one of {', '.join(INDEX_TYPES)}")
+    if index_type == "IVF_PQ":
+        min_rows = max(min_rows, PQ_MIN_ROWS)
     ds = catalog.dataset(table)
     if column not in ds.schema.names:
         return None
@@ -48,10 +60,10 @@ def ensure_vector_index(catalog: Catalog, table: str, column: str, min_rows: int
         return None
     dim = ds.schema.field(column).type.list_size
     partitions = max(1, min(4096, int(math.sqrt(vectors))))
-    ds.create_index(column, "IVF_PQ", metric="cosine", num_partitions=partitions,
-                    num_sub_vectors=_sub_vectors(dim), replace=True)
+    extra = {"num_sub_vectors": _sub_vectors(dim)} if index_type == "IVF_PQ" else {}
+    ds.create_index(column, index_type, metric="cosine", num_partitions=partitions, replace=True, **extra)
     what = "retrained" if existing is not None else "created"
-    return f"vector index on {table}.{column} {what} (IVF_PQ, cosine, {partitions} partitions, {vectors} vectors)"
+    return f"vector index on {table}.{column} {what} ({index_type}, cosine, {partitions} partitions, {vectors} vectors)"
 
 
 def ensure_scalar_index(catalog: Catalog, table: str, column: str, kind: str) -> None:

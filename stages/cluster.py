@@ -42,8 +42,8 @@ class ClusterStage(Stage):
         try:
             self.options = {k: int(self.settings.get(k, d)) for k, d in
                             (("min_cluster_size", 10), ("min_samples", 5), ("reduce_dims", 16), ("max_fit", 50000))}
-            self.factor = float(self.settings.get("assign_factor", 1.5))
-            self.margin = float(self.settings.get("assign_margin", 0.02))
+            self.factor = float(self.settings.get("assign_factor", 2.0))
+            self.margin = float(self.settings.get("assign_margin", 0.05))
         except (TypeError, ValueError):
             raise ConfigError("stages.cluster: sizes are whole numbers, assign_factor/assign_margin numbers") from None
         if self.options["min_cluster_size"] < 2 or self.options["min_samples"] < 1:

@@ -33,9 +33,9 @@ class EmbedStage(ModelStage):
     default_batch_size = 64
     targets = {
         "frames": Target("frame_id", REPRESENTATIVE_FRAMES, "frame_media", resets=("scene_tags", "tag_config")),
-        # layers keep their identity: the cluster stage re-fits (carrying ids and names by
-        # shared members) when their vectors come from another model
-        "layers": Target("layer_id", CHARACTER_LAYERS, "layer_media"),
+        # a re-embedded layer keeps its cluster_id (ids and names carry over by shared
+        # members when the cluster stage refits for a new model) but is placed again
+        "layers": Target("layer_id", CHARACTER_LAYERS, "layer_media", resets=("cluster_config",)),
     }
     table, key, where, media = "frames", "frame_id", REPRESENTATIVE_FRAMES, "frame_media"
 
@@ -59,5 +59,5 @@ class EmbedStage(ModelStage):
 
     def after(self, catalog) -> list[str]:
         min_rows = int(self.settings.get("index_min_rows", 50_000))
-        line = ensure_vector_index(catalog, self.table, EMBEDDING, min_rows)
+        line = ensure_vector_index(catalog, self.table, EMBEDDING, min_rows, str(self.settings.get("index_type", "IVF_PQ")))
         return [line] if line else []
