@@ -14,12 +14,10 @@ def pick_profile() -> tuple[str, str]:
     from celvault.stages.runner import available_stages, build_stages
 
     config = Config.load("default")
-    missing = []
-    for name in available_stages():
-        for part in build_stages(name, config):
-            missing += [f"{name}: {w}" for w in part.missing_weights() if f"{name}: {w}" not in missing]
-    if missing:
-        return "offline", "weights missing for the default models (" + "; ".join(missing) + ")"
+    lacking = [name for name in available_stages() if any(p.missing_weights() for p in build_stages(name, config))]
+    if lacking:
+        return "offline", (f"the default {', '.join(lacking)} models have no weights on this machine "
+                           "(`celvault models list`)")
     return "default", "every default backend has what it needs on this machine"
 
 

@@ -74,8 +74,7 @@ class ClusterStage(Stage):
             recluster = True
         if not recluster and pending == 0:
             return WholeTableResult()
-        rows = catalog.read("layers", ["layer_id", "frame_id", "embedding", "embed_model", "cluster_id"], self.where)
-        models = set(rows.column("embed_model").to_pylist())
+        models = set(catalog.read("layers", ["embed_model"], self.where).column("embed_model").unique().to_pylist())
         if len(models) > 1:
             raise ConfigError(f"character layers carry vectors of {len(models)} models ({', '.join(sorted(models))}): "
                               "run `celvault run embed --redo` first")
@@ -83,6 +82,7 @@ class ClusterStage(Stage):
         if known and known[0]["embed_model"] != model:
             recluster = True
         if recluster or not known:
+            rows = catalog.read("layers", ["layer_id", "frame_id", "embedding", "cluster_id"], self.where)
             return self._fit_all(catalog, rows, known, model, progress)
         return self._place_new(catalog, pending_where, known, progress)
 

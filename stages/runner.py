@@ -206,10 +206,15 @@ def run_stage(catalog: Catalog, stage: Stage, *, episode_ids: list[str] | None =
         report.fragments += frags
     report.link_seconds = time.perf_counter() - t_link
     progress.finish()
-    for table in [stage.table, *stage.owns]:
-        compact(catalog, table, cleanup_after_s)
     report.status = "done"
     report.notes += stage.summary()
+    return _finish(catalog, stage, report, [stage.table, *stage.owns], started, cleanup_after_s, t0)
+
+
+def _finish(catalog, stage, report, tables, started, cleanup_after_s, t0) -> StageReport:
+    """After a stage wrote: compact what it wrote, keep indexes current, record provenance."""
+    for table in tables:
+        compact(catalog, table, cleanup_after_s)
     report.notes += stage.after(catalog)
     report.run_id = record_run(
         catalog, stage=stage.name, version=stage.version, backend=stage.backend, params=stage.params(),
@@ -245,17 +250,8 @@ def _run_whole(catalog, stage, report, scope, force, redo, progress, cleanup_aft
     if done.rows == 0:
         report.seconds = time.perf_counter() - t0
         return report
-    for table in done.tables:
-        compact(catalog, table, cleanup_after_s)
     report.status, report.rows, report.fragments = "done", done.rows, done.commits
-    report.notes += stage.after(catalog)
-    report.run_id = record_run(
-        catalog, stage=stage.name, version=stage.version, backend=stage.backend, params=stage.params(),
-        weights_sha=stage.weights_sha(), config_id=stage.config_id(), rows=report.rows,
-        fragments=report.fragments, started=started,
-    )
-    report.seconds = time.perf_counter() - t0
-    return report
+    return _finish(catalog, stage, report, done.tables, started, cleanup_after_s, t0)
 
 
 def run_pipeline(catalog: Catalog, config: Config, names: list[str] | None = None, **kw) -> list[StageReport]:

@@ -12,7 +12,7 @@ from .common import common_options, emit_json, load_config, open_catalog, progre
               help="Where models run; auto uses CUDA when present.")
 @click.option("--batch-size", type=click.IntRange(min=1), default=None, help="Rows per model batch.")
 @click.option("--backend", "backends", multiple=True, metavar="STAGE=NAME",
-              help="Backend for a stage this run, e.g. segment=sam2 or inpaint=telea (repeatable).")
+              help="Backend for a stage this run, e.g. segment=sam2, inpaint=telea, caption=blip,wd14 (repeatable).")
 @click.option("--preset", default=None, metavar="NAME",
               help="Mask refinement preset for segment: aggressive (default), expand, none (configs/segment/).")
 @click.option("--dilate", type=click.IntRange(0, 512), default=None, metavar="PX",
@@ -71,7 +71,7 @@ def _overrides(backends, preset, dilate, recluster=False) -> dict:
 
         if stage not in ORDER:
             raise click.BadParameter(f"unknown stage {stage!r}; stages: {', '.join(ORDER)}", param_hint="--backend")
-        stages.setdefault(stage, {})["backend"] = name
+        stages.setdefault(stage, {})["backend"] = name.split(",") if "," in name else name
     if preset is not None:
         stages.setdefault("segment", {})["preset"] = preset
     if dilate is not None:
