@@ -23,8 +23,12 @@ Random weights of the real architectures (the arithmetic is the same as the rele
   (``hdbscan_labels(project(...))``, no ``max_fit`` sample) when n <= 60,000; above that only
   on a 50,000-point subset (the full fit at 200,000 takes far too long to be a baseline here).
 
+Each section also prints how many cores other processes kept busy meanwhile (from /proc/stat):
+on the 2-core machine anything else running slows every figure.
+
     python benchmarks/bench_describe.py [--device auto|cpu|cuda] [--only clip,blip,palette,cluster]
-        [--images 256] [--blip-images 32] [--num-beams 3] [--cluster-n 200000] [--threads N]
+        [--images 256] [--blip-images 32] [--num-beams 3] [--blip-tokens 20] [--cluster-n 200000]
+        [--repeats 1] [--threads N]
 """
 
 from __future__ import annotations
@@ -41,15 +45,22 @@ from importlib import metadata
 from pathlib import Path
 
 import numpy as np
-from common import machine, timed
+from common import machine, print_results, timed
 
 ROOT = Path(__file__).resolve().parent.parent
 NAMES = ("clip", "blip", "palette", "cluster")
 CLIP_MODEL = "ViT-B-32"
 BLIP_REPO = "celvault-bench/blip-image-captioning-base-random"  # the real base architecture, random weights
 BLIP_VOCAB = 30522  # vocab.txt lines (bert-base-uncased size); [DEC] and [ENC] are added on top -> 30524
-CLUSTER = {"min_cluster_size": 10, "min_samples": 5, "reduce_dims": 16, "max_fit": 50000,  # ClusterStage defaults
-           "factor": 1.5, "margin": 0.02}
+def _cluster_defaults() -> dict:
+    """The cluster stage's defaults, as `fit` takes them."""
+    from celvault.stages.cluster import ClusterStage
+
+    stage = ClusterStage({})
+    return {**stage.options, "factor": stage.factor, "margin": stage.margin}
+
+
+CLUSTER = _cluster_defaults()
 FULL_FIT_MAX = 60000  # baseline on all points up to this many
 CLUSTER_TARGET_S = 60.0  # target for 200,000 embeddings on the 2-core CPU machine
 
@@ -74,6 +85,30 @@ class Clock:
 
 
 last_times: list[float] = []
+
+
+def _busy_cpu_s() -> float | None:
+    """CPU seconds all processes have spent busy since boot (Linux /proc/stat), else None."""
+    try:
+        with open("/proc/stat") as f:
+            ticks = [int(v) for v in f.readline().split()[1:]]
+    except (OSError, ValueError):
+        return None
+    return (sum(ticks) - ticks[3] - ticks[4]) / os.sysconf("SC_CLK_TCK")  # all but idle and iowait
+
+
+class Others:
+    """How many cores other processes kept busy while this one ran (they slow every figure)."""
+
+    def __init__(self):
+        self.busy, self.own, self.wall = _busy_cpu_s(), time.process_time(), time.perf_counter()
+
+    def __str__(self):
+        busy = _busy_cpu_s()
+        if busy is None or self.busy is None:
+            return "other processes: unknown (no /proc/stat)"
+        cores = (busy - self.busy - (time.process_time() - self.own)) / max(time.perf_counter() - self.wall, 1e-9)
+        return f"other processes kept {max(cores, 0.0):.2f} of {os.cpu_count()} cores busy meanwhile"
 
 
 def median_s(fn, repeats: int) -> float:
@@ -325,7 +360,8 @@ def bench_blip(device, frames, beams, tokens, hf_home: Path, rows):
     n = len(frames)
     assert len(captions) == n
     rate = n / s
-    split = (f"per image: generate (vision + {tokens}-token beam search) {gen.total / n:.2f} s, processor + decode "
+    search = "greedy search" if beams == 1 else f"beam search, {beams} beams"
+    split = (f"per image: generate (vision + {tokens} tokens, {search}) {gen.total / n:.2f} s, processor + decode "
              f"{(s - gen.total) / n:.3f} s; generate outputs {shapes}")
     print(f"  blip: {rate:.3f} images/s ({s / n:.2f} s/image; {n} frames, {s:.1f} s; beams {beams}, {tokens} new "
           f"tokens each; {split})", flush=True)
@@ -377,7 +413,7 @@ def bench_cluster(n, rows):
     with timed(label, res):
         labels = fit(x, **CLUSTER)
     s = res[label]
-    ari, what = describe(labels, truth)
+    _, what = describe(labels, truth)
     sampled = n > CLUSTER["max_fit"]
     print(f"  cluster: fit {n:,}: {s:.1f} s, {what}" + (f" (HDBSCAN on a {CLUSTER['max_fit']:,} sample, the rest "
                                                        "assigned to the nearest identity)" if sampled else ""),
@@ -386,24 +422,20 @@ def bench_cluster(n, rows):
         verdict = "met" if s < CLUSTER_TARGET_S else "NOT met"
         print(f"  cluster: target < {CLUSTER_TARGET_S:.0f} s for 200,000 on the 2-core CPU machine "
               f"({machine()} here): {verdict}", flush=True)
-    base, base_what = None, ""
     m = n if n <= FULL_FIT_MAX else CLUSTER["max_fit"]
     part = slice(0, m)  # rows are in random identity order already
     blabel = f"cluster: baseline hdbscan_labels(project(...)) on {m:,} points, no sample"
     with timed(blabel, res):
         blabels = hdbscan_labels(project(x[part], CLUSTER["reduce_dims"]), CLUSTER["min_cluster_size"],
                                  CLUSTER["min_samples"])
-    bari, bwhat = describe(blabels, truth[part])
+    _, bwhat = describe(blabels, truth[part])
     print(f"  cluster: baseline on {m:,} points: {res[blabel]:.1f} s, {bwhat}", flush=True)
-    if m == n:
-        base, base_what = res[blabel], "HDBSCAN on all points"
-    else:
+    base, base_what = res[blabel], f"HDBSCAN on all {m:,} points, no sample"
+    if m < n:
+        base_what = f"HDBSCAN alone on {m:,} of them, no sample; {bwhat}"
         print(f"  cluster: the full fit was measured at {m:,} points only ({n:,} unsampled is not run): sampled fit "
               f"of {n:,} / full fit of {m:,} = {s / res[blabel]:.2f}x the time", flush=True)
     rows.append(("cluster", f"fit {n:,} x 512-d, 300 identities; {what}", s, base, base_what, "s"))
-    if base is None:
-        rows.append(("  reference", f"hdbscan_labels(project()) on {m:,} of them, no sample; {bwhat}", res[blabel],
-                     None, "", "s"))
 
 
 # --------------------------------------------------------------------------------------------
@@ -431,6 +463,7 @@ def main() -> None:
                       HF_HUB_DISABLE_PROGRESS_BARS="1", TRANSFORMERS_VERBOSITY="error")
     sys.path.insert(0, str(ROOT))  # tests.tiny_describe
     rows: list[tuple] = []
+    notes: list[str] = []
     try:
         import torch
 
@@ -448,10 +481,11 @@ def main() -> None:
         versions = ", ".join(versions)
         print(f"machine: {machine()}; device {device}; torch threads {torch.get_num_threads()}; {versions}",
               flush=True)
-        frames = synthetic_frames(max(args.images, args.blip_images) if "blip" in only else args.images)
-        cutouts = synthetic_cutouts(args.images)
+        frames = synthetic_frames(max(args.images if "clip" in only else 0, args.blip_images if "blip" in only else 0))
+        cutouts = synthetic_cutouts(args.images if {"clip", "palette"} & set(only) else 0)
         for name in (n for n in NAMES if n in only):
             print(f"{name}:", flush=True)
+            others = Others()
             try:
                 if name == "clip":
                     bench_clip(device, frames[:args.images], cutouts, work, args.repeats, rows)
@@ -464,12 +498,14 @@ def main() -> None:
             except Exception as exc:  # report it and go on with the others
                 traceback.print_exc()
                 rows.append((name, f"FAILED: {type(exc).__name__}: {str(exc)[:160]}", None, None, ""))
+            print(f"  {name}: {others}", flush=True)
+            notes.append(f"{name}: {str(others).replace('other processes kept', 'others')}")
     finally:
         shutil.rmtree(work, ignore_errors=True)
-    report(rows, device, versions)
+    report(rows, device, versions, notes)
 
 
-def report(rows, device, versions) -> None:
+def report(rows, device, versions, notes) -> None:
     """Rows: (what, how, value, baseline value, baseline what[, unit]); unit "img" (images/s,
     higher is better; the ratio is celvault / baseline) or "s" (seconds; the ratio is baseline /
     celvault, so above 1 means celvault is faster either way)."""
@@ -485,18 +521,10 @@ def report(rows, device, versions) -> None:
         ratio = (value / base if unit == "img" else base / value) if base else None
         table.append([what, how, fmt(value), f"{fmt(base)} ({bwhat})" if base else "-",
                       f"{ratio:.2f}x" if ratio else "-"])
-    widths = [max(len(row[i]) for row in table) for i in range(len(head))]
-    print()
-    for row in table:
-        print("  ".join(c.ljust(wd) for c, wd in zip(row, widths)).rstrip())
-    cmd = " ".join(["python", "benchmarks/bench_describe.py", *sys.argv[1:]])
-    print(f"\n## Describe: embeddings, captions, clustering\n\n`{cmd}` (device {device}; {machine()}; {versions}; "
-          "random weights of the real architectures, synthetic images; BLIP captions forced to their full length "
-          "by a -1e4 [SEP] bias; clustering target < 60 s for 200,000 embeddings on the 2-core CPU machine)\n")
-    print("| " + " | ".join(head) + " |\n|" + "---|" * len(head))
-    for row in table[1:]:
-        print("| " + " | ".join(c.replace("|", "/") for c in row) + " |")
-
+    print_results("bench_describe.py", "Describe: embeddings, captions, clustering",
+                  f"device {device}; {machine()}; {versions}; random weights of the real architectures, synthetic "
+                  "images; BLIP captions forced to their full length by a -1e4 [SEP] bias; clustering target < 60 s "
+                  f"for 200,000 embeddings on the 2-core CPU machine; {'; '.join(notes)}", table)
 
 if __name__ == "__main__":
     main()

@@ -24,7 +24,7 @@ import traceback
 from pathlib import Path
 
 import numpy as np
-from common import machine, timed
+from common import machine, print_results, timed
 
 from celvault import registry  # light: the libraries behind the backends load lazily, after the env is set
 
@@ -262,18 +262,9 @@ def report(rows, device, versions) -> None:
     table = [head] + [[b, what, "", "", "", ""] if s is None else
                       [b, what, f"{s:.3f}", f"{1 / s:.2f}", f"{base:.3f} ({bw})" if base else "-",
                        f"{base / s:.2f}x" if base else "-"] for b, what, s, base, bw in rows]
-    widths = [max(len(row[i]) for row in table) for i in range(len(head))]
-    print()
-    for row in table:
-        print("  ".join(c.ljust(wd) for c, wd in zip(row, widths)).rstrip())
-    cmd = " ".join(["python", "benchmarks/bench_layers.py", *sys.argv[1:]])
-    print(f"\n## Layers: segmentation and inpainting per 1280x720 frame\n\n`{cmd}` (device {device}; {machine()}; "
-          f"{versions}; random weights of the real architectures; isnet-general-use is the same ISNet "
-          f"architecture as isnet-anime, so it is not timed twice)\n")
-    print("| " + " | ".join(head) + " |\n|" + "---|" * len(head))
-    for row in table[1:]:
-        print("| " + " | ".join(c.replace("|", "/") for c in row) + " |")
-
+    print_results("bench_layers.py", "Layers: segmentation and inpainting per 1280x720 frame",
+                  f"device {device}; {machine()}; {versions}; random weights of the real architectures; "
+                  "isnet-general-use is the same ISNet architecture as isnet-anime, so it is not timed twice", table)
 
 if __name__ == "__main__":
     main()
