@@ -60,9 +60,11 @@ def member_counts(catalog: Catalog) -> dict[int, int]:
     return {int(k): int(n) for k, n in ids.group_by("cluster_id").len().iter_rows()}
 
 
-def refresh_frame_characters(catalog: Catalog, frame_ids: list[str] | None = None) -> int:
+def refresh_frame_characters(catalog: Catalog, frame_ids: list[str] | None = None,
+                             pending: dict[str, int] | None = None) -> int:
     """Recompute `frames.characters` (sorted identity ids of the frame's character layers)
-    for these frames (all frames with character layers when None). Returns commits."""
+    for these frames (all frames with character layers when None), with `pending`
+    (layer_id -> cluster id about to be written) taking precedence. Returns commits."""
     where = "kind = 'character'"
     if frame_ids is not None:
         if not frame_ids:
@@ -70,9 +72,15 @@ def refresh_frame_characters(catalog: Catalog, frame_ids: list[str] | None = Non
         from .store import sql_in
 
         where += " AND " + sql_in("frame_id", sorted(set(frame_ids)))
-    layers = pl.from_arrow(catalog.read("layers", ["frame_id", "cluster_id"], where))
+    layers = pl.from_arrow(catalog.read("layers", ["layer_id", "frame_id", "cluster_id"], where))
     if layers.height == 0:
         return 0
+    if pending:
+        ids = layers["layer_id"].to_list()
+        old = layers["cluster_id"].to_list()
+        layers = layers.with_columns(pl.Series("cluster_id", [pending.get(i, c) for i, c in zip(ids, old)],
+                                               dtype=pl.Int64))
+    layers = layers.with_columns(pl.col("cluster_id").fill_null(-1))
     per_frame = (layers.group_by("frame_id")
                  .agg(pl.col("cluster_id").filter(pl.col("cluster_id") >= 0).unique().sort().alias("characters"))
                  .sort("frame_id"))

@@ -50,8 +50,11 @@ def ensure_vector_index(catalog: Catalog, table: str, column: str, min_rows: int
     existing = _index_on(ds, column)
     if existing is not None:
         stats = ds.stats.index_stats(existing)
-        indexed, unindexed = int(stats["num_indexed_rows"]), int(stats["num_unindexed_rows"])
-        if vectors <= 4 * max(indexed, 1):
+        unindexed = int(stats["num_unindexed_rows"])
+        # the index is named after the vectors it was trained on (folded-in rows count as
+        # indexed but did not shape its partitions)
+        trained = int(existing.rsplit("_", 1)[-1]) if existing.rsplit("_", 1)[-1].isdigit() else 1
+        if vectors <= 4 * trained:
             if unindexed:
                 ds.optimize.optimize_indices(index_names=[existing])
                 return f"vector index on {table}.{column}: {unindexed} new rows added"
@@ -61,7 +64,10 @@ def ensure_vector_index(catalog: Catalog, table: str, column: str, min_rows: int
     dim = ds.schema.field(column).type.list_size
     partitions = max(1, min(4096, int(math.sqrt(vectors))))
     extra = {"num_sub_vectors": _sub_vectors(dim)} if index_type == "IVF_PQ" else {}
-    ds.create_index(column, index_type, metric="cosine", num_partitions=partitions, replace=True, **extra)
+    if existing is not None:
+        ds.drop_index(existing)
+    ds.create_index(column, index_type, name=f"{column}_idx_{vectors}", metric="cosine", num_partitions=partitions,
+                    **extra)
     what = "retrained" if existing is not None else "created"
     return f"vector index on {table}.{column} {what} ({index_type}, cosine, {partitions} partitions, {vectors} vectors)"
 

@@ -82,8 +82,12 @@ def merge_identities(catalog: Catalog, keep_ref: str, other_ref: str) -> dict:
              if c == other["cluster_id"]]
     values = pa.table({"layer_id": pa.array(moved, pa.string()),
                        "cluster_id": pa.array([keep["cluster_id"]] * len(moved), pa.int64())})
+    # layers, then frames, then the identities: a merge stopped midway is finished by
+    # running it again (both identities still exist until the last write)
     write_by_fragment(catalog, "layers", "layer_id", values)
-    vectors = np.asarray(rows.column("embedding").combine_chunks().flatten(), np.float32).reshape(rows.num_rows, -1)
+    refresh_frame_characters(catalog, rows.column("frame_id").to_pylist())
+    vectors = np.asarray(rows.column("embedding").combine_chunks().flatten(), np.float32)
+    vectors = vectors.reshape(rows.num_rows, -1) if rows.num_rows else vectors.reshape(0, len(keep["centroid"]))
     if len(vectors):
         ident = identities(vectors, np.zeros(len(vectors), int))[0]
         order = np.argsort(1.0 - vectors @ ident.centroid, kind="stable")[:len(keep["references"]) or 8]
@@ -93,9 +97,6 @@ def merge_identities(catalog: Catalog, keep_ref: str, other_ref: str) -> dict:
     dropped_name = other["name"] if keep["name"] and other["name"] and other["name"] != keep["name"] else None
     keep["name"] = kept_name
     write_characters(catalog, [r for r in known if r is not other], len(keep["centroid"]))
-    frames = [f for f, c in zip(rows.column("frame_id").to_pylist(), rows.column("cluster_id").to_pylist())
-              if c == other["cluster_id"]]
-    refresh_frame_characters(catalog, frames)
     return {"cluster_id": keep["cluster_id"], "name": kept_name, "merged": other["cluster_id"],
             "moved_layers": len(moved), "members": keep["members"], "dropped_name": dropped_name}
 

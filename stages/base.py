@@ -35,6 +35,7 @@ class Target:
     media: str | None = None
     inputs: tuple[str, ...] = ()
     resets: tuple[str, ...] = ()
+    requires: tuple[str, ...] = ()
 
 
 @dataclass
@@ -87,7 +88,7 @@ class Stage:
         target = self.targets[table]
         part = copy.copy(self)
         part.table, part.key, part.where, part.media = table, target.key, target.where, target.media
-        part.inputs, part.resets = list(target.inputs), list(target.resets)
+        part.inputs, part.resets, part.requires = list(target.inputs), list(target.resets), list(target.requires)
         return part
 
     def parts(self) -> list["Stage"]:
@@ -120,6 +121,23 @@ class Stage:
     def link_marker(self) -> str | None:
         return self.link_outputs[0].name if self.link_outputs else None
 
+    def declared_names(self) -> list[str]:
+        """Names of the declared columns (without building a model to know their types)."""
+        return [f.name for f in self.outputs] + [f.name for f in self.link_outputs] + [self.config_column]
+
+    def model_column(self) -> tuple[str, str] | None:
+        """(column naming the model that made a row's outputs, this stage's model), for
+        stages whose outputs from two models must not mix (embeddings)."""
+        return None
+
+    def foreign_filter(self) -> str | None:
+        """Rows whose outputs another model made, which this stage's outputs must not join."""
+        found = self.model_column()
+        if not found:
+            return None
+        column, mine = found
+        return f"{column} IS NOT NULL AND {column} != '{mine.replace(chr(39), chr(39) * 2)}'"
+
     def declared_columns(self) -> list[pa.Field]:
         return list(self.outputs) + list(self.link_outputs) + [pa.field(self.config_column, pa.string())]
 
@@ -146,6 +164,9 @@ class Stage:
     def summary(self) -> list[str]:
         """Lines for the run report (e.g. how many frames each method handled)."""
         return []
+
+    def check_settings(self) -> None:
+        """Fail now on bad settings (constructing what is cheap to construct; no weights)."""
 
     def skip_reason(self) -> str | None:
         """Why this stage cannot run with these settings at all (reported, not an error)."""

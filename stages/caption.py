@@ -24,7 +24,7 @@ class CaptionStage(ModelStage):
     default_backend = "blip"
     default_batch_size = 16
     targets = {
-        "frames": Target("frame_id", REPRESENTATIVE_FRAMES, "frame_media"),
+        "frames": Target("frame_id", REPRESENTATIVE_FRAMES, "frame_media", requires=("dup_group",)),
         "layers": Target("layer_id", CHARACTER_LAYERS, "layer_media"),
     }
     table, key, where, media = "frames", "frame_id", REPRESENTATIVE_FRAMES, "frame_media"
@@ -44,6 +44,9 @@ class CaptionStage(ModelStage):
     @property
     def config_column(self) -> str:
         return f"{self.column}_config"
+
+    def declared_names(self) -> list[str]:
+        return [self.column, f"{self.column}_model", self.config_column]
 
     def params(self):
         return {self.backend: self.model.params()}

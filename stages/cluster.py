@@ -46,8 +46,9 @@ class ClusterStage(Stage):
             self.margin = float(self.settings.get("assign_margin", 0.05))
         except (TypeError, ValueError):
             raise ConfigError("stages.cluster: sizes are whole numbers, assign_factor/assign_margin numbers") from None
-        if self.options["min_cluster_size"] < 2 or self.options["min_samples"] < 1:
-            raise ConfigError("stages.cluster: min_cluster_size >= 2 and min_samples >= 1")
+        if self.options["min_cluster_size"] < 2 or min(self.options.values()) < 1 or self.factor < 0 or self.margin < 0:
+            raise ConfigError("stages.cluster: min_cluster_size >= 2; min_samples, reduce_dims, max_fit >= 1; "
+                              "assign_factor, assign_margin >= 0")
 
     @property
     def backend(self) -> str:
@@ -64,12 +65,14 @@ class ClusterStage(Stage):
         catalog.ensure_columns("layers", self.declared_columns())
         catalog.ensure_columns("frames", [pa.field("characters", pa.list_(pa.int64()))])
         known = read_characters(catalog)
+        generation = known[0]["generation"] if known else None
         stale = "cluster_id IS NULL OR cluster_config IS NULL"
-        if known:  # layers placed by another clustering (a refit interrupted midway) are pending too
-            stale += f" OR cluster_config != '{known[0]['generation']}'"
-        pending_where = and_filters(scope, stale)
+        if known:
+            stale += f" OR cluster_config != '{generation}'"
+        scoped = scope != self.where  # --episode: only these episodes' layers
+        pending_where = scope if force and scoped else and_filters(scope, stale)  # --force --episode: place again
         pending = catalog.count("layers", pending_where)
-        recluster = force or bool(self.settings.get("_recluster"))
+        recluster = (force and not scoped) or bool(self.settings.get("_recluster"))
         if redo and known and known[0]["config"] != self.config_id():
             recluster = True
         if not recluster and pending == 0:
@@ -79,18 +82,29 @@ class ClusterStage(Stage):
             raise ConfigError(f"character layers carry vectors of {len(models)} models ({', '.join(sorted(models))}): "
                               "run `celvault run embed --redo` first")
         model = next(iter(models), None)
+        notes = []
         if known and known[0]["embed_model"] != model:
             recluster = True
+        elif known and catalog.count("layers", and_filters(
+                self.where, f"cluster_config IS NOT NULL AND cluster_config != '{generation}'")):
+            recluster = True  # a refit stopped midway: finish it (it is deterministic)
+            notes.append("finishing a refit that was interrupted")
         if recluster or not known:
             rows = catalog.read("layers", ["layer_id", "frame_id", "embedding", "cluster_id"], self.where)
-            return self._fit_all(catalog, rows, known, model, progress)
-        return self._place_new(catalog, pending_where, known, progress)
+            done = self._fit_all(catalog, rows, known, model, progress)
+        else:
+            done = self._place_new(catalog, pending_where, known, progress)
+        done.notes[:0] = notes
+        return done
 
     def _vectors(self, rows: pa.Table) -> np.ndarray:
         col = rows.column("embedding").combine_chunks()
-        return np.asarray(col.flatten(), np.float32).reshape(len(col), -1)
+        dim = col.type.list_size if pa.types.is_fixed_size_list(col.type) else 0
+        return np.asarray(col.flatten(), np.float32).reshape(len(col), dim)
 
     def _fit_all(self, catalog, rows: pa.Table, known: list[dict], model, progress) -> WholeTableResult:
+        if rows.num_rows == 0:
+            return WholeTableResult(notes=["no embedded character layers to cluster"])
         rows = rows.sort_by("layer_id")
         ids = rows.column("layer_id").to_pylist()
         vectors = self._vectors(rows)
@@ -121,10 +135,12 @@ class ClusterStage(Stage):
             out.append({"cluster_id": cid, "name": names.get(cid), "members": ident.count, "centroid": ident.centroid,
                         "radius": ident.radius, "references": [ids[i] for i in closest], "embed_model": model,
                         "generation": generation, "config": self.config_id()})
-        write_characters(catalog, out, vectors.shape[1])  # first: layers of another generation are pending
+        # characters first: until every layer carries the new generation, the next run sees
+        # the refit as unfinished and repeats it; frames before layers for the same reason
+        write_characters(catalog, out, vectors.shape[1])
         final_ids = np.array([final.get(int(lb), NOISE) for lb in labels], np.int64)
-        commits = self._write_layers(catalog, ids, final_ids, generation)
-        commits += refresh_frame_characters(catalog)
+        commits = refresh_frame_characters(catalog, None, dict(zip(ids, final_ids.tolist())))
+        commits += self._write_layers(catalog, ids, final_ids, generation)
         lost = sorted(n for cid, n in names.items() if cid not in set(final.values()))
         notes = [f"{len(ids)} character layers -> {len(out)} identities, {int((final_ids == NOISE).sum())} unassigned"]
         if lost:
@@ -143,7 +159,11 @@ class ClusterStage(Stage):
         progress.start("cluster: assign", len(ids))
         labels, _ = assign(vectors, reach, self.factor, self.margin)
         progress.advance(len(ids))
-        commits = self._write_layers(catalog, ids, labels.astype(np.int64), known[0]["generation"])
+        # frames, then layers, then the identities: a run stopped midway leaves these layers
+        # pending, and placing them again against the same centroids gives the same answer
+        commits = refresh_frame_characters(catalog, rows.column("frame_id").to_pylist(),
+                                           dict(zip(ids, labels.tolist())))
+        commits += self._write_layers(catalog, ids, labels.astype(np.int64), known[0]["generation"])
         counts = member_counts(catalog)
         for cid, k in by_id.items():
             joined = vectors[labels == cid]
@@ -152,7 +172,6 @@ class ClusterStage(Stage):
                 k["centroid"] = total / max(float(np.linalg.norm(total)), 1e-12)
             k["members"] = counts.get(cid, 0)
         write_characters(catalog, [by_id[c] for c in sorted(by_id)], vectors.shape[1])
-        commits += refresh_frame_characters(catalog, rows.column("frame_id").to_pylist())
         joined = [(by_id[c]["name"] or f"cluster {c}", int((labels == c).sum())) for c in sorted(by_id)]
         parts = ", ".join(f"{n} +{k}" for n, k in joined if k)
         unassigned = int((labels == NOISE).sum())

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import pyarrow as pa
 
-from celvault.catalog.indexes import ensure_vector_index
+from celvault.catalog.indexes import INDEX_TYPES, ensure_vector_index
+from celvault.errors import ConfigError
 from celvault.registry import register
 
 from .base import CHARACTER_LAYERS, REPRESENTATIVE_FRAMES, Target
@@ -32,7 +33,8 @@ class EmbedStage(ModelStage):
     default_backend = "open_clip"
     default_batch_size = 64
     targets = {
-        "frames": Target("frame_id", REPRESENTATIVE_FRAMES, "frame_media", resets=("scene_tags", "tag_config")),
+        "frames": Target("frame_id", REPRESENTATIVE_FRAMES, "frame_media", resets=("scene_tags", "tag_config"),
+                         requires=("dup_group",)),
         # a re-embedded layer keeps its cluster_id (ids and names carry over by shared
         # members when the cluster stage refits for a new model) but is placed again
         "layers": Target("layer_id", CHARACTER_LAYERS, "layer_media", resets=("cluster_config",)),
@@ -47,6 +49,22 @@ class EmbedStage(ModelStage):
     def marker(self) -> str:
         return EMBEDDING  # known without building the model
 
+    def declared_names(self) -> list[str]:
+        return [EMBEDDING, "embed_model", self.config_column]
+
+    def model_column(self) -> tuple[str, str]:
+        return "embed_model", self.model.model_id
+
+    def __init__(self, settings=None, device: str = "auto"):
+        super().__init__(settings, device)
+        try:
+            self.index_min_rows = int(self.settings.get("index_min_rows", 50_000))
+        except (TypeError, ValueError):
+            raise ConfigError("stages.embed.index_min_rows: a whole number of vectors") from None
+        self.index_type = str(self.settings.get("index_type", "IVF_PQ")).upper()
+        if self.index_type not in INDEX_TYPES:
+            raise ConfigError(f"stages.embed.index_type {self.index_type!r}: use one of {', '.join(INDEX_TYPES)}")
+
     def params(self):
         return {self.backend: self.model.params()}
 
@@ -58,6 +76,5 @@ class EmbedStage(ModelStage):
                 "embed_model": [self.model.model_id] * rows.num_rows}
 
     def after(self, catalog) -> list[str]:
-        min_rows = int(self.settings.get("index_min_rows", 50_000))
-        line = ensure_vector_index(catalog, self.table, EMBEDDING, min_rows, str(self.settings.get("index_type", "IVF_PQ")))
+        line = ensure_vector_index(catalog, self.table, EMBEDDING, self.index_min_rows, self.index_type)
         return [line] if line else []

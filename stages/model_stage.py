@@ -48,6 +48,9 @@ class ModelStage(Stage):
         model.catalog = self.catalog
         return model
 
+    def check_settings(self) -> None:
+        self.model  # the backend validates its options when it is built (weights load later)
+
     def _specs(self) -> list[weights.ModelSpec]:
         return [m if isinstance(m, weights.ModelSpec) else weights.model(m) for m in self.model.models()]
 

@@ -174,10 +174,8 @@ def run_stage(catalog: Catalog, stage: Stage, *, episode_ids: list[str] | None =
         return report
     if stage.whole_table:
         return _run_whole(catalog, stage, report, scope, force, redo, progress, cleanup_after_s, t0)
-    _replace_conflicting_columns(catalog, stage, force or redo, episode_ids)
-    ds = catalog.dataset(stage.table)
-    declared = {f.name for f in stage.declared_columns()}
-    fresh = not declared <= set(ds.schema.names)
+    _refuse_mixing(catalog, stage, force or redo, episode_ids)
+    fresh = not set(stage.declared_names()) <= set(ds.schema.names)
     select = _selection(stage, scope, force, redo)
     todo = ds.count_rows(select) if not fresh else ds.count_rows(scope)
     link_todo = 0
@@ -186,6 +184,8 @@ def run_stage(catalog: Catalog, stage: Stage, *, episode_ids: list[str] | None =
     if todo == 0 and link_todo == 0:  # with --force, todo already counts every row in scope
         report.seconds = time.perf_counter() - t0
         return report
+    if _replace_conflicting_columns(catalog, stage, force or redo, episode_ids):
+        todo = catalog.dataset(stage.table).count_rows(scope)
 
     stage.bind(catalog)
     if todo:
@@ -225,19 +225,37 @@ def _finish(catalog, stage, report, tables, started, cleanup_after_s, t0) -> Sta
     return report
 
 
-def _replace_conflicting_columns(catalog: Catalog, stage: Stage, recompute: bool, episode_ids) -> None:
+def _refuse_mixing(catalog: Catalog, stage: Stage, recompute: bool, episode_ids) -> None:
+    """Outputs of another model must not sit beside this one's (vectors of two embedding
+    models are not comparable): only --redo/--force over every episode replaces them."""
+    foreign = stage.foreign_filter()
+    ds = catalog.dataset(stage.table)
+    if not foreign or stage.marker not in ds.schema.names or (recompute and not episode_ids):
+        return
+    other = ds.count_rows(foreign)
+    if other:
+        column, mine = stage.model_column()
+        theirs = ds.to_table(columns=[column], filter=foreign, limit=1).column(column)[0].as_py()
+        raise ConfigError(f"{stage.table}.{stage.marker} holds values of {theirs} ({other} rows); {stage.name} "
+                          f"[{stage.backend}] makes {mine}: run `celvault run {stage.name} --redo` (every episode) "
+                          "to recompute them all")
+
+
+def _replace_conflicting_columns(catalog: Catalog, stage: Stage, recompute: bool, episode_ids) -> bool:
     """An output column whose type changed (another embedding model: another vector size)
-    can only be replaced whole: with --redo/--force over every episode, else a clear error."""
+    can only be replaced whole: with --redo/--force over every episode, else a clear error.
+    Returns whether columns were dropped."""
     schema = catalog.dataset(stage.table).schema
     clash = [f for f in stage.declared_columns() if f.name in schema.names and schema.field(f.name).type != f.type]
     if not clash:
-        return
+        return False
     f = clash[0]
     if not recompute or episode_ids:
         raise ConfigError(
             f"{stage.table}.{f.name} holds {schema.field(f.name).type} values; {stage.name} [{stage.backend}] makes "
             f"{f.type}: run `celvault run {stage.name} --redo` (every episode) to recompute them all")
     catalog.dataset(stage.table).drop_columns([c.name for c in stage.declared_columns() if c.name in schema.names])
+    return True
 
 
 def _run_whole(catalog, stage, report, scope, force, redo, progress, cleanup_after_s, t0) -> StageReport:
@@ -261,12 +279,17 @@ def run_pipeline(catalog: Catalog, config: Config, names: list[str] | None = Non
         if n not in available_stages():
             raise UnknownStage(n, available_stages())
     cleanup = float(config.section("catalog").get("cleanup_after_s", 60))
+    # every stage and backend is built (settings checked) before any of them runs: a typo
+    # in the last stage's settings fails now, not after hours of the first ones
+    planned = [(name, build_stages(name, config, device)) for name in sorted(chosen, key=ORDER.index)]
+    for _, parts in planned:
+        for part in parts:
+            part.check_settings()
     reports = []
-    for name in sorted(chosen, key=ORDER.index):
-        parts = build_stages(name, config, device)
+    for name, parts in planned:
         if not parts:
             reports.append(StageReport(stage=name, backend="-", status="off",
-                                       notes=["off in this profile (stages.%s.enabled: false)" % name]))
+                                       notes=[f"off in this profile (stages.{name}.enabled: false)"]))
         for part in parts:
             reports.append(run_stage(catalog, part, cleanup_after_s=cleanup, **kw))
     return reports

@@ -57,6 +57,8 @@ def load_vocabulary(name_or_path: str, extra: dict | None = None) -> Vocabulary:
         data = yaml.safe_load(text) or {}
     except yaml.YAMLError as exc:
         raise ConfigError(f"{path}: not valid YAML ({exc.__class__.__name__})") from None
+    if not isinstance(data, dict) or not isinstance(data.get("groups", {}), dict) or not isinstance(extra or {}, dict):
+        raise ConfigError(f"{path}: a mapping with `groups:` (group name -> tags); stages.tag.extra likewise")
     template = str(data.get("prompt", "an anime screenshot of {}"))
     groups = {**(data.get("groups") or {}), **(extra or {})}
     if not groups:

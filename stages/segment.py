@@ -40,7 +40,8 @@ class SegmentStage(ModelStage):
     where = REPRESENTATIVE_FRAMES
     default_batch_size = 8
     owns = {"layer_media": LAYER_KINDS, "layers": LAYER_KINDS}  # backgrounds derive from these masks
-    resets = ["inpaint_method", "inpaint_config"]
+    resets = ["inpaint_method", "inpaint_config", "characters"]  # identities shown come from the new layers
+    requires = ["dup_group"]
 
     def __init__(self, settings=None, device: str = "auto"):
         super().__init__(settings, device)

@@ -59,3 +59,20 @@ def test_demo_runs_the_pipeline(tmp_path):
     assert all(s["status"] in ("done", "off") for s in out["stages"])
     assert out["status"]["stages"]["dedup"]["missing"] == 0
     assert not (tmp_path / "unused.db").exists()  # the demo keeps to its own catalogue
+
+
+def test_late_stage_settings_fail_before_any_stage_runs(cli, episodes, tmp_path):
+    cli("ingest", episodes["ep01"][0], "--interval", "4")
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("stages:\n  cluster:\n    min_cluster_size: 1\n")
+    res = cli("run", "--profile", "offline", "--config", bad, ok=False)
+    assert res.exit_code == 1 and res.output.startswith("Error: stages.cluster: min_cluster_size >= 2")
+    from .helpers import table
+
+    assert "phash" not in table(cli, "frames")[0]  # dedup did not run either
+    res = cli("run", "embed", "--profile", "offline")  # before dedup: it waits, it does not crash
+    assert res.exit_code == 0 and "waits for dup_group" in res.output
+    res = cli("run", "--backend", "tag=palette", ok=False)
+    assert res.exit_code == 2 and "tag has no backend to choose" in res.output
+    res = cli("run", "--backend", "embed=palette,open_clip", ok=False)
+    assert res.exit_code == 2 and "only caption takes several backends" in res.output

@@ -155,7 +155,8 @@ def test_switching_the_embedder_needs_redo(described, tmp_path):
               "--profile", "offline", "--config", cfg, ok=False)
     assert res.exit_code == 1 and "--redo" in res.output and len(res.output.strip().splitlines()) == 1
     res = cli("run", "embed", "--backend", "embed=palette", "--profile", "offline", "--config", cfg, ok=False)
-    assert res.exit_code == 1 and "embedding holds" in res.output
+    assert res.exit_code == 1 and "frames.embedding holds values of open_clip:celvault-tiny-clip" in res.output
+    assert "embed [palette] makes palette:hsv-12x3x3-v56" in res.output
     assert [r["embedding"] for r in table(cli, "frames", REPS)] == [r["embedding"] for r in before]
     out = cli.json("run", "--backend", "embed=palette", "--redo", "--profile", "offline", "--config", cfg)
     by = {(r["stage"], r["table"]): r for r in out}
@@ -184,3 +185,13 @@ def test_missing_default_weights_fail_before_writing(cli, episodes, tmp_path, mo
     rows = {r["name"]: r for r in cli.json("models", "list")}
     assert {"ViT-B-32/laion2b_s34b_b79k", "blip-image-captioning-base", "wd-swinv2-tagger-v3"} <= set(rows)
     assert not rows["blip-image-captioning-base"]["present"]
+
+
+def test_models_list_and_pull_know_the_configured_models(described):
+    cli, _, cfg, (name, _, ckpt) = described
+    rows = {r["name"]: r for r in cli.json("models", "list", "--config", cfg)}
+    assert rows["tiny-blip"]["present"] and rows["tiny-wd14"]["present"]
+    assert rows[f"{name}/{ckpt}"]["present"] and rows[f"{name}/{ckpt}"]["path"] == str(ckpt)
+    assert "tiny-blip" not in {r["name"] for r in cli.json("models", "list")}  # only with that config
+    out = cli("models", "pull", "tiny-wd14", "--config", cfg)  # already in the cache: nothing to fetch
+    assert "tiny-wd14:" in out.output and "model.onnx" in out.output

@@ -181,3 +181,35 @@ def test_characters_commands(season, tmp_path):
         if f["frame_id"] in moved_frames:
             assert big in f["characters"] and other not in f["characters"]
     assert cli("characters", "merge", big, big, ok=False).exit_code == 1
+
+
+def test_an_interrupted_refit_is_finished_by_the_next_run(season, tmp_path):
+    from celvault.catalog import Catalog
+    from celvault.catalog.fill import write_by_fragment
+    import pyarrow as pa
+
+    cli = _copy(season, tmp_path)
+    want = _clusters(cli)
+    frames_before = {f["frame_id"]: f["characters"] for f in table(cli, "frames", columns=["frame_id", "characters"])}
+    # a refit that died after writing the new identities and some layers: the rest still
+    # carry another clustering's generation (and, here, wrong ids and frames)
+    some = sorted(want)[::3]
+    cat = Catalog.open(cli.catalog)
+    write_by_fragment(cat, "layers", "layer_id", pa.table({
+        "layer_id": pa.array(some, pa.string()), "cluster_id": pa.array([-1] * len(some), pa.int64()),
+        "cluster_config": pa.array(["an-older-generation"] * len(some), pa.string())}))
+    [rep] = cli.json("run", "cluster", "--profile", "offline")
+    assert rep["status"] == "done" and rep["notes"][0] == "finishing a refit that was interrupted"
+    assert _clusters(cli) == want
+    assert {f["frame_id"]: f["characters"] for f in table(cli, "frames", columns=["frame_id", "characters"])} == frames_before
+    assert cli.json("run", "cluster", "--profile", "offline")[0]["status"] == "nothing-to-do"
+
+
+def test_force_on_one_episode_places_its_layers_again_without_refitting(season, tmp_path):
+    cli = _copy(season, tmp_path)
+    before = {c["cluster_id"]: c["generation"] for c in table(cli, "characters")}
+    ep = table(cli, "episodes")[0]["episode_id"]
+    mine = [r for r in table(cli, "layers", f"kind = 'character' AND episode_id = '{ep}'")]
+    [rep] = cli.json("run", "cluster", "--force", "--episode", ep, "--profile", "offline")
+    assert rep["rows"] == len(mine) and "placed without reclustering" in rep["notes"][0]
+    assert {c["cluster_id"]: c["generation"] for c in table(cli, "characters")} == before

@@ -1,6 +1,13 @@
 import click
 
-from .common import emit_json
+from .common import emit_json, load_config
+
+
+def _config_options(fn):
+    fn = click.option("--profile", default="default", show_default=True,
+                      help="Also the models this profile's stages use.")(fn)
+    return click.option("--config", "config_path", type=click.Path(dir_okay=False), default=None, metavar="FILE",
+                        help="Also the models this settings file's stages use (another BLIP repo, a CLIP file).")(fn)
 
 
 @click.group()
@@ -17,11 +24,13 @@ def models():
 
 @models.command("list")
 @click.option("--json", "as_json", is_flag=True, help="Print a machine-readable JSON result on stdout.")
-def list_models(as_json):
+@_config_options
+def list_models(as_json, config_path, profile):
     """Every known model: stage, library, where its file is, present or missing, size."""
     from celvault.stages.backends.weights import inventory
+    from celvault.stages.models_in_use import all_models
 
-    rows = inventory()
+    rows = inventory(all_models(load_config(config_path, profile)))
     if as_json:
         emit_json(rows)
         return
@@ -39,11 +48,13 @@ def list_models(as_json):
 
 @models.command("pull")
 @click.argument("names", nargs=-1, required=True)
-def pull(names):
+@_config_options
+def pull(names, config_path, profile):
     """Download models NAME... through their libraries (checksums as each library checks them)."""
-    from celvault.stages.backends.weights import model
+    from celvault.stages.models_in_use import find_model
 
-    specs = [model(n) for n in names]  # unknown names fail before anything downloads
+    config = load_config(config_path, profile)
+    specs = [find_model(n, config) for n in names]  # unknown names fail before anything downloads
     for spec in specs:
         path = spec.pull()
         click.echo(f"{spec.name}: {path}")

@@ -71,6 +71,12 @@ def _overrides(backends, preset, dilate, recluster=False) -> dict:
 
         if stage not in ORDER:
             raise click.BadParameter(f"unknown stage {stage!r}; stages: {', '.join(ORDER)}", param_hint="--backend")
+        if stage in ("tag", "cluster"):
+            raise click.BadParameter(f"{stage} has no backend to choose (tag uses embed's model; cluster is HDBSCAN)",
+                                     param_hint="--backend")
+        if "," in name and stage != "caption":
+            raise click.BadParameter(f"only caption takes several backends (caption=blip,wd14); {stage} takes one",
+                                     param_hint="--backend")
         stages.setdefault(stage, {})["backend"] = name.split(",") if "," in name else name
     if preset is not None:
         stages.setdefault("segment", {})["preset"] = preset

@@ -24,6 +24,9 @@ class BlipCaptioner(Captioner):
 
     def __init__(self, settings, device="cpu", catalog=None):
         super().__init__(settings, device, catalog)
+        self.max_new_tokens = self.number("max_new_tokens", int, 1)
+        self.num_beams = self.number("num_beams", int, 1)
+        self.batch = self.number("batch", int, 1)
         self._net = self._processor = None
 
     @property
@@ -57,14 +60,13 @@ class BlipCaptioner(Captioner):
         self._load()
         prompt = str(self.options.get("prompt") or "")
         out: list[str] = []
-        step = int(self.options.get("batch", 16))
+        step = self.batch
         for start in range(0, len(images), step):
             pils = [to_pil(img) for img in images[start:start + step]]
             inputs = self._processor(images=pils, text=[prompt] * len(pils) if prompt else None, return_tensors="pt")
             inputs = {k: v.to(self.device) for k, v in inputs.items()}
             inputs["pixel_values"] = inputs["pixel_values"].to(self._net.dtype)
             with torch.inference_mode():
-                ids = self._net.generate(**inputs, max_new_tokens=int(self.options["max_new_tokens"]),
-                                         num_beams=int(self.options["num_beams"]))
+                ids = self._net.generate(**inputs, max_new_tokens=self.max_new_tokens, num_beams=self.num_beams)
             out += [" ".join(t.split()) for t in self._processor.batch_decode(ids, skip_special_tokens=True)]
         return out

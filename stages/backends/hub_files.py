@@ -106,6 +106,13 @@ DEFAULT_BLIP = "Salesforce/blip-image-captioning-base"
 DEFAULT_TAGGER = "SmilingWolf/wd-swinv2-tagger-v3"
 
 
+# open_clip's own source for the default (open_clip.pretrained: laion2b_s34b_b79k), written out
+# so listing models does not import open_clip and torch
+DEFAULT_CLIP_HUB = "laion/CLIP-ViT-B-32-laion2B-s34B-b79K"
+
+
 def describe_models() -> list[ModelSpec]:
     """The default describing models, for `celvault models list|pull`."""
-    return [open_clip_weights(*DEFAULT_CLIP), transformers_repo(DEFAULT_BLIP, "caption"), tagger_repo(DEFAULT_TAGGER)]
+    clip = HubRepo("/".join(DEFAULT_CLIP), "embed", "open_clip (huggingface)", repo_id=DEFAULT_CLIP_HUB,
+                   filename="open_clip_model.safetensors", alternatives=("open_clip_pytorch_model.bin",))
+    return [clip, transformers_repo(DEFAULT_BLIP, "caption"), tagger_repo(DEFAULT_TAGGER)]

@@ -34,6 +34,7 @@ class OpenClipEmbedder(Embedder):
     def __init__(self, settings, device="cpu", catalog=None):
         super().__init__(settings, device, catalog)
         self.name, self.pretrained = str(self.options["model"]), str(self.options["pretrained"])
+        self.batch = self.number("batch", int, 1)
         self._net = self._preprocess = self._tokenizer = None
         self._registered = False
 
@@ -100,7 +101,7 @@ class OpenClipEmbedder(Embedder):
 
         self._load()
         out = []
-        step = int(self.options.get("batch", 64))
+        step = self.batch
         for start in range(0, len(images), step):
             batch = torch.stack([self._preprocess(to_pil(img)) for img in images[start:start + step]])
             with torch.inference_mode(), self._autocast():

@@ -7,6 +7,8 @@ from typing import Any, ClassVar
 
 import numpy as np
 
+from celvault.errors import ConfigError
+
 from celvault.stages.layers import FrameIn
 
 
@@ -30,6 +32,17 @@ class Backend:
         self.device = device
         self.catalog = catalog
         self.download = bool(settings.get("_download", True))
+
+    def number(self, key: str, kind=int, minimum: float | None = None):
+        """A numeric option, checked: a bad value is a one-line ConfigError, not a traceback."""
+        try:
+            value = kind(self.options[key])
+        except (TypeError, ValueError, KeyError):
+            raise ConfigError(f"{self.section}.{key}: expected a {'whole number' if kind is int else 'number'}, "
+                              f"got {self.options.get(key)!r}") from None
+        if minimum is not None and value < minimum:
+            raise ConfigError(f"{self.section}.{key}: must be at least {minimum}, got {value}")
+        return value
 
     def params(self) -> dict[str, Any]:
         """What changes this backend's output: part of every row's config id."""

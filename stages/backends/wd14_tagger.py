@@ -56,6 +56,7 @@ class Wd14Tagger(Captioner):
             raise ConfigError("stages.caption.wd14: thresholds are numbers between 0 and 1") from None
         if not (0 <= self.general <= 1 and 0 <= self.character <= 1):
             raise ConfigError("stages.caption.wd14: thresholds are numbers between 0 and 1")
+        self.batch = self.number("batch", int, 1)
         self._session = None
 
     @property
@@ -96,7 +97,7 @@ class Wd14Tagger(Captioner):
 
         self._load()
         inp = self._session.get_inputs()[0].name
-        step = 1 if self._one_at_a_time else int(self.options.get("batch", 16))
+        step = 1 if self._one_at_a_time else self.batch
         out = []
         for start in range(0, len(images), step):
             batch = np.stack([square_on_white(on_white(img), self._size)[..., ::-1] for img in images[start:start + step]])

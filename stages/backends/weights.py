@@ -179,10 +179,11 @@ def known_models() -> list[ModelSpec]:
     return _known()
 
 
-def inventory() -> list[dict]:
-    """One row per known model: name, stage, library, where it is (or would be), present, size."""
+def inventory(specs: list[ModelSpec] | None = None) -> list[dict]:
+    """One row per model (the known ones by default): name, stage, library, where it is (or
+    would be), present, size."""
     rows = []
-    for spec in _known():
+    for spec in specs if specs is not None else _known():
         found = spec.locate()
         rows.append({"name": spec.name, "stage": spec.stage, "library": spec.library,
                      "path": str(found or spec.expected()), "present": found is not None,
