@@ -16,6 +16,7 @@ COMMANDS = {
     "run": "celvault.commands.run:run",
     "models": "celvault.commands.models:models",
     "characters": "celvault.commands.characters:characters",
+    "query": "celvault.commands.query:query",
     "demo": "celvault.commands.demo:demo",
 }
 
@@ -26,6 +27,7 @@ SUMMARIES = {
     "run": "Run pipeline stages over whatever is still missing.",
     "models": "Model weights: list what is here, pull ahead of time for offline use.",
     "characters": "Character identities: list, name, merge, show members.",
+    "query": "Find frames or layers by character, scene, episode, words and meaning.",
     "demo": "Make a synthetic episode and run the whole pipeline on it.",
 }
 

@@ -1,0 +1,111 @@
+import csv
+import io
+import sys
+
+import click
+
+from .common import common_options, emit_json, load_config, open_catalog
+
+
+@click.command()
+@click.option("--character", "characters", multiple=True, metavar="NAME",
+              help="A character's name or cluster id (any case, unambiguous prefix); repeat: frames showing all.")
+@click.option("--scene", "scenes", multiple=True, metavar="TAG", help="A scene tag (indoor, outdoor, night, street, ...); repeat: all of them.")
+@click.option("--episode", "episodes", multiple=True, metavar="ID|NAME", help="Only these episodes (repeatable).")
+@click.option("--search", "words", default=None, metavar="WORDS", help="Words that must appear in the caption or the booru tags.")
+@click.option("--where", default=None, metavar="EXPR",
+              help="A filter on catalogue columns, e.g. \"sharpness > 100 AND time_s < 600\" (columns are checked).")
+@click.option("--text", default=None, metavar="TEXT", help="Rank by similarity to this description (CLIP text embedding).")
+@click.option("--layers", is_flag=True, help="Character layers (cut-outs) instead of frames.")
+@click.option("--include-duplicates", is_flag=True, help="Keep near-duplicate frames (left out by default).")
+@click.option("--limit", type=click.IntRange(min=1), default=50, show_default=True, help="At most this many results.")
+@click.option("--format", "fmt", type=click.Choice(["table", "json", "csv", "paths"]), default="table", show_default=True,
+              help="paths: write each image to --out and print its path.")
+@click.option("--out", "out_dir", type=click.Path(file_okay=False), default="celvault-query", show_default=True,
+              help="Folder for --format paths (files named by frame or layer id).")
+@click.option("--sheet", type=click.Path(dir_okay=False), default=None, metavar="FILE.png",
+              help="Also write a contact sheet of the results (thumbnails with id and time).")
+@common_options
+def query(characters, scenes, episodes, words, where, text, layers, include_duplicates, limit, fmt, out_dir, sheet,
+          catalog_path, config_path, profile, as_json, quiet):
+    """Find frames (or character layers) by character, scene, episode, words, columns and meaning.
+
+    \b
+      celvault query --character "Endou Mamoru" --scene outdoor --limit 50
+      celvault query --text "boy kicking a ball at sunset" --episode ep03
+      celvault query --character Endou --where "sharpness > 100" --layers --format paths
+      celvault query --character Endou --scene outdoor --sheet endou_outdoor.png
+    Filters combine (AND); --text ranks what passes them, else results come in episode and
+    time order.
+    """
+    from celvault.queries.run import run_query
+    from celvault.queries.search import Query
+
+    config = load_config(config_path, profile)
+    catalog = open_catalog(catalog_path, config)
+    q = Query(characters=list(characters), scenes=list(scenes), episodes=list(episodes), words=words, where=where,
+              text=text, layers=layers, include_duplicates=include_duplicates, limit=limit)
+    result = run_query(catalog, config, q)
+    if sheet and result.rows:
+        from celvault.queries.media import result_sheet
+
+        result_sheet(catalog, result, sheet, title=_describe(q, result))
+    fmt = "json" if as_json else fmt
+    if fmt == "json":
+        emit_json({"kind": result.kind, "matched": result.matched, "rows": result.rows, "sheet": sheet})
+    elif fmt == "csv":
+        _csv(result)
+    elif fmt == "paths":
+        from celvault.queries.media import write_images
+
+        for path in write_images(catalog, result, out_dir):
+            click.echo(str(path))
+    else:
+        _table(result, q)
+    if sheet and fmt != "json":
+        click.echo(f"contact sheet: {sheet}" if result.rows else "no results: no contact sheet written", err=True)
+
+
+def _describe(q, result) -> str:
+    what = [f"character {', '.join(q.characters)}"] if q.characters else []
+    what += [f"scene {', '.join(q.scenes)}"] if q.scenes else []
+    what += [f"text {q.text!r}"] if q.text else []
+    return f"{len(result.rows)} {result.kind}" + (": " + "; ".join(what) if what else "")
+
+
+def _cells(r: dict, kind: str) -> dict:
+    time = f"{r['time_s']:.2f}" if r.get("time_s") is not None else ""
+    cells = {"id": r["layer_id" if kind == "layers" else "frame_id"], "episode": r.get("episode") or "", "time_s": time}
+    if kind == "layers":
+        cells["character"] = r.get("character") or ""
+    else:
+        cells["characters"] = ", ".join(r.get("characters") or [])
+        cells["scene_tags"] = ", ".join(r.get("scene_tags") or [])
+    cells["caption"] = r.get("caption") or ", ".join((r.get("tags") or [])[:8])
+    if "distance" in r:
+        cells["distance"] = f"{r['distance']:.4f}"
+    return cells
+
+
+def _csv(result) -> None:
+    rows = [_cells(r, result.kind) for r in result.rows]
+    buf = io.StringIO()
+    if rows:
+        writer = csv.DictWriter(buf, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+    sys.stdout.write(buf.getvalue())
+
+
+def _table(result, q) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    rows = [_cells(r, result.kind) for r in result.rows]
+    more = f" of {result.matched}" if result.matched is not None and result.matched > len(rows) else ""
+    table = Table(title=f"{len(rows)}{more} {result.kind}")
+    for col in (list(rows[0]) if rows else ["id"]):
+        table.add_column(col, overflow="fold")
+    for r in rows:
+        table.add_row(*r.values())
+    Console().print(table)

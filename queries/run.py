@@ -1,0 +1,103 @@
+"""Running a Query: filters in Lance (scalar indexes), optional CLIP ranking, rows out."""
+
+from __future__ import annotations
+
+import pyarrow as pa
+
+from celvault.catalog import Catalog
+from celvault.catalog.fill import and_filters
+from celvault.catalog.store import sql_in
+from celvault.config import Config
+
+from .search import Query, QueryError, QueryResult, _identity_ids, _require, _words_filter, frame_filter
+from .where import check_where
+
+FRAME_COLUMNS = ["frame_id", "episode_id", "shot_index", "time_s", "characters", "scene_tags", "caption", "tags"]
+LAYER_COLUMNS = ["layer_id", "frame_id", "episode_id", "bbox", "cluster_id", "caption", "tags"]
+
+
+def text_vector(catalog: Catalog, config: Config, table: str, text: str):
+    """The query text in the space of the stored vectors (the embed stage's model)."""
+    from celvault import registry
+    from celvault.stages.backends.device import resolve
+
+    columns = catalog.dataset(table).schema.names
+    _require(set(columns), "embedding", "embed", "embeddings")
+    settings = {**config.stage("embed"), "_download": bool(config.section("models").get("download", True))}
+    embedder = registry.load("embedder", str(settings.get("backend", "open_clip")))(settings, resolve("auto"))
+    stored = catalog.read(table, ["embed_model"], "embed_model IS NOT NULL").column("embed_model").unique().to_pylist()
+    if stored and embedder.model_id not in stored:
+        raise QueryError(f"{table} hold vectors of {stored[0]}, the embed settings name {embedder.model_id}: "
+                         "query with the settings that embedded them (--config/--profile)")
+    return embedder.embed_text([text])[0]
+
+
+def _names(catalog: Catalog) -> tuple[dict, dict]:
+    from celvault.catalog.characters import read_characters
+
+    episodes = dict(zip(*(catalog.read("episodes", ["episode_id", "name"]).column(c).to_pylist()
+                          for c in ("episode_id", "name"))))
+    people = {k["cluster_id"]: k["name"] or f"#{k['cluster_id']}" for k in read_characters(catalog)}
+    return episodes, people
+
+
+def _search(ds, columns, where, vector, limit) -> pa.Table:
+    cols = [c for c in columns if c in ds.schema.names]
+    if vector is None:
+        return ds.to_table(columns=cols, filter=where)
+    nearest = {"column": "embedding", "q": vector, "k": limit, "refine_factor": 4}
+    return ds.to_table(columns=cols, filter=where, nearest=nearest, prefilter=True)
+
+
+def run_query(catalog: Catalog, config: Config, q: Query) -> QueryResult:
+    if q.limit < 1:
+        raise QueryError("--limit must be at least 1")
+    table = "layers" if q.layers else "frames"
+    ds = catalog.dataset(table)
+    vector = text_vector(catalog, config, table, q.text) if q.text else None
+    where = frame_filter(catalog, config, q)
+    if q.layers:
+        where = _layer_filter(catalog, q, where)
+    found = _search(ds, LAYER_COLUMNS if q.layers else FRAME_COLUMNS, where, vector, q.limit)
+    episodes, people = _names(catalog)
+    rows = found.to_pylist()
+    times = {}
+    if q.layers and rows:
+        frames = catalog.read("frames", ["frame_id", "time_s"], sql_in("frame_id", sorted({r["frame_id"] for r in rows})))
+        times = dict(zip(frames.column("frame_id").to_pylist(), frames.column("time_s").to_pylist()))
+    for r in rows:
+        r["episode"] = episodes.get(r["episode_id"], r["episode_id"])
+        if q.layers:
+            r["time_s"] = times.get(r["frame_id"])
+            cid = r.get("cluster_id")
+            r["character"] = people.get(cid) if cid is not None and cid >= 0 else None
+        else:
+            r["characters"] = [people.get(c, f"#{c}") for c in r.get("characters") or []]
+        if "_distance" in r:
+            r["distance"] = round(float(r.pop("_distance")), 6)
+    key = "layer_id" if q.layers else "frame_id"
+    if vector is None:
+        rows.sort(key=lambda r: (r["episode"] or "", r.get("time_s") or 0.0, r[key]))
+    else:
+        rows.sort(key=lambda r: (r["distance"], r[key]))
+    matched = None if vector is not None else len(rows)
+    return QueryResult(kind=table, rows=rows[:q.limit], filter=where, matched=matched)
+
+
+def _layer_filter(catalog: Catalog, q: Query, frame_where: str | None) -> str:
+    columns = set(catalog.dataset("layers").schema.names)
+    parts = ["kind = 'character'"]
+    if q.characters:
+        _require(columns, "cluster_id", "cluster", "character identities")
+        ids = sorted({i for group in _identity_ids(catalog, q.characters) for i in group})
+        parts.append(f"cluster_id IN ({', '.join(map(str, ids))})")
+    if frame_where:
+        frame_ids = catalog.read("frames", ["frame_id"], frame_where).column("frame_id").to_pylist()
+        parts.append(sql_in("frame_id", frame_ids) if frame_ids else "false")
+    if q.words:
+        if not {"caption", "tags"} & columns:
+            raise QueryError("no captions or tags on layers yet: run `celvault run caption` first")
+        parts.append(_words_filter(columns, q.words))
+    if q.where:
+        parts.append(check_where(q.where, sorted(columns)))
+    return and_filters(*parts)
