@@ -111,3 +111,7 @@ class Catalog:
 
     def count(self, table: str, where: str | None = None) -> int:
         return self.dataset(table).count_rows(where)
+
+    def versions(self) -> dict[str, int]:
+        """Each table's Lance version: what an export or a report was made from."""
+        return {name: self.dataset(name).version for name in sorted(set(TABLES) | {"characters"}) if self.exists(name)}

@@ -17,6 +17,7 @@ COMMANDS = {
     "models": "celvault.commands.models:models",
     "characters": "celvault.commands.characters:characters",
     "query": "celvault.commands.query:query",
+    "export": "celvault.commands.export:export",
     "demo": "celvault.commands.demo:demo",
 }
 
@@ -28,6 +29,7 @@ SUMMARIES = {
     "models": "Model weights: list what is here, pull ahead of time for offline use.",
     "characters": "Character identities: list, name, merge, show members.",
     "query": "Find frames or layers by character, scene, episode, words and meaning.",
+    "export": "Write a kohya_ss LoRA dataset of a character, or a background set.",
     "demo": "Make a synthetic episode and run the whole pipeline on it.",
 }
 
