@@ -54,7 +54,7 @@ def run_query(catalog: Catalog, config: Config, q: Query) -> QueryResult:
         raise QueryError("--limit must be at least 1")
     table = "layers" if q.layers else "frames"
     ds = catalog.dataset(table)
-    vector = text_vector(catalog, config, table, q.text) if q.text else None
+    vector = q.vector if q.vector is not None else (text_vector(catalog, config, table, q.text) if q.text else None)
     where = frame_filter(catalog, config, q)
     if q.layers:
         where = _layer_filter(catalog, q, where)

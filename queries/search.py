@@ -36,6 +36,7 @@ class Query:
     words: str | None = None  # found in captions or booru tags
     where: str | None = None
     text: str | None = None  # semantic ranking through the CLIP text embedding
+    vector: list[float] | None = None  # or rank by this vector directly (same space as the stored ones)
     layers: bool = False  # character layers instead of frames
     include_duplicates: bool = False
     limit: int = 50
