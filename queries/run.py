@@ -46,7 +46,20 @@ def _search(ds, columns, where, vector, limit) -> pa.Table:
     if vector is None:
         return ds.to_table(columns=cols, filter=where)
     nearest = {"column": "embedding", "q": vector, "k": limit, "refine_factor": 4}
-    return ds.to_table(columns=cols, filter=where, nearest=nearest, prefilter=True)
+    return ds.to_table(columns=cols + ["_distance"], filter=where, nearest=nearest, prefilter=True)
+
+
+def _first(found: pa.Table, episodes: dict, limit: int, key: str) -> pa.Table:
+    """The first `limit` rows in episode-name, time, key order (sorted in Arrow, not Python)."""
+    import pyarrow.compute as pc
+
+    order = {e: i for i, e in enumerate(sorted(episodes, key=lambda e: (episodes[e] or "", e)))}
+    ids = found.column("episode_id").to_pylist()
+    rank = pa.array([order.get(e, len(order)) for e in ids], pa.int64())
+    keyed = found.append_column("_episode_rank", rank)
+    sort = [("_episode_rank", "ascending")] + ([("time_s", "ascending")] if "time_s" in found.column_names else [])
+    idx = pc.sort_indices(keyed, sort_keys=sort + [(key, "ascending")])
+    return found.take(idx[:limit])
 
 
 def run_query(catalog: Catalog, config: Config, q: Query) -> QueryResult:
@@ -60,6 +73,10 @@ def run_query(catalog: Catalog, config: Config, q: Query) -> QueryResult:
         where = _layer_filter(catalog, q, where)
     found = _search(ds, LAYER_COLUMNS if q.layers else FRAME_COLUMNS, where, vector, q.limit)
     episodes, people = _names(catalog)
+    key = "layer_id" if q.layers else "frame_id"
+    matched = None if vector is not None else found.num_rows
+    if vector is None and not q.layers:
+        found = _first(found, episodes, q.limit, key)
     rows = found.to_pylist()
     times = {}
     if q.layers and rows:
@@ -75,12 +92,10 @@ def run_query(catalog: Catalog, config: Config, q: Query) -> QueryResult:
             r["characters"] = [people.get(c, f"#{c}") for c in r.get("characters") or []]
         if "_distance" in r:
             r["distance"] = round(float(r.pop("_distance")), 6)
-    key = "layer_id" if q.layers else "frame_id"
     if vector is None:
         rows.sort(key=lambda r: (r["episode"] or "", r.get("time_s") or 0.0, r[key]))
     else:
         rows.sort(key=lambda r: (r["distance"], r[key]))
-    matched = None if vector is not None else len(rows)
     return QueryResult(kind=table, rows=rows[:q.limit], filter=where, matched=matched)
 
 

@@ -68,6 +68,13 @@ class DedupStage(Stage):
     def backend(self) -> str:
         return str(self.settings.get("backend", "imagehash"))
 
+    def after(self, catalog) -> list[str]:
+        from celvault.catalog.indexes import ensure_scalar_index
+
+        for column in ("dup_group", "dup_of", "frame_id"):  # every query's "representatives only", and the key
+            ensure_scalar_index(catalog, "frames", column, "BTREE")
+        return []
+
     def __init__(self, settings=None, device: str = "auto"):
         super().__init__(settings, device)
         try:

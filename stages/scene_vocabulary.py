@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass
+from functools import lru_cache
 from importlib import resources
 from pathlib import Path
 
@@ -43,6 +44,15 @@ def _group(name: str, body, template: str) -> dict[str, tuple[str, ...]]:
 
 
 def load_vocabulary(name_or_path: str, extra: dict | None = None) -> Vocabulary:
+    """The vocabulary `name_or_path` (a shipped name or a YAML file) plus `extra` groups."""
+    path = Path(name_or_path).expanduser()
+    stamp = (path.stat().st_mtime_ns, path.stat().st_size) if path.suffix and path.is_file() else None
+    return _load(name_or_path, json.dumps(extra, sort_keys=True, default=str) if extra else "", stamp)
+
+
+@lru_cache(maxsize=8)
+def _load(name_or_path: str, extra_json: str, _stamp) -> Vocabulary:  # _stamp: a changed file is read again
+    extra = json.loads(extra_json) if extra_json else None
     path = Path(name_or_path).expanduser()
     if not path.suffix:  # a shipped vocabulary: configs/tags/<name>.yaml
         ref = resources.files("celvault.configs").joinpath("tags", f"{name_or_path}.yaml")
