@@ -258,8 +258,10 @@ def build(catalog, rows: int, dirs: Directions, index_type: str, min_rows: int, 
         ensure_scalar_index(catalog, "frames", "characters", "LABEL_LIST")
     with timed("LabelList index on frames.scene_tags", times):
         ensure_scalar_index(catalog, "frames", "scene_tags", "LABEL_LIST")
-    with timed("BTree index on frames.frame_id", times):
-        ensure_scalar_index(catalog, "frames", "frame_id", "BTREE")
+    with timed("BTree indexes on frames.dup_group, dup_of, frame_id (as dedup makes them)", times):
+        from celvault.stages.dedup import DedupStage
+
+        DedupStage({}).after(catalog)
 
 
 # --------------------------------------------------------------------------------------------
@@ -344,7 +346,10 @@ def plan_text(catalog, where: str, vector) -> str:
 
     frames = catalog.dataset("frames")
     cols = [c for c in FRAME_COLUMNS if c in frames.schema.names]
-    nearest = None if vector is None else {"column": "embedding", "q": vector, "k": LIMIT, "refine_factor": 4}
+    from celvault.queries.run import NPROBES, REFINE_FACTOR
+
+    nearest = None if vector is None else {"column": "embedding", "q": vector, "k": LIMIT, "nprobes": NPROBES,
+                                           "refine_factor": REFINE_FACTOR}
     return frames.scanner(columns=cols, filter=where, nearest=nearest,
                           prefilter=True if vector is not None else None).analyze_plan()
 

@@ -41,11 +41,16 @@ def _names(catalog: Catalog) -> tuple[dict, dict]:
     return episodes, people
 
 
+# IVF partitions searched, and how many candidates per result are re-ranked on exact vectors:
+# on 1M frames, 48 of the exact top 50 for ~10 ms more than Lance's defaults (34 of 50)
+NPROBES, REFINE_FACTOR = 32, 20
+
+
 def _search(ds, columns, where, vector, limit) -> pa.Table:
     cols = [c for c in columns if c in ds.schema.names]
     if vector is None:
         return ds.to_table(columns=cols, filter=where)
-    nearest = {"column": "embedding", "q": vector, "k": limit, "refine_factor": 4}
+    nearest = {"column": "embedding", "q": vector, "k": limit, "nprobes": NPROBES, "refine_factor": REFINE_FACTOR}
     return ds.to_table(columns=cols + ["_distance"], filter=where, nearest=nearest, prefilter=True)
 
 
