@@ -45,7 +45,7 @@ from importlib import metadata
 from pathlib import Path
 
 import numpy as np
-from common import machine, print_results, timed
+from common import machine, Others, print_results, timed
 
 ROOT = Path(__file__).resolve().parent.parent
 NAMES = ("clip", "blip", "palette", "cluster")
@@ -87,28 +87,6 @@ class Clock:
 last_times: list[float] = []
 
 
-def _busy_cpu_s() -> float | None:
-    """CPU seconds all processes have spent busy since boot (Linux /proc/stat), else None."""
-    try:
-        with open("/proc/stat") as f:
-            ticks = [int(v) for v in f.readline().split()[1:]]
-    except (OSError, ValueError):
-        return None
-    return (sum(ticks) - ticks[3] - ticks[4]) / os.sysconf("SC_CLK_TCK")  # all but idle and iowait
-
-
-class Others:
-    """How many cores other processes kept busy while this one ran (they slow every figure)."""
-
-    def __init__(self):
-        self.busy, self.own, self.wall = _busy_cpu_s(), time.process_time(), time.perf_counter()
-
-    def __str__(self):
-        busy = _busy_cpu_s()
-        if busy is None or self.busy is None:
-            return "other processes: unknown (no /proc/stat)"
-        cores = (busy - self.busy - (time.process_time() - self.own)) / max(time.perf_counter() - self.wall, 1e-9)
-        return f"other processes kept {max(cores, 0.0):.2f} of {os.cpu_count()} cores busy meanwhile"
 
 
 def median_s(fn, repeats: int) -> float:

@@ -16,7 +16,6 @@ import importlib.util
 import os
 import shutil
 import statistics
-import sys
 import tempfile
 import time
 import timeit

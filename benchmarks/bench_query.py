@@ -80,7 +80,7 @@ from pathlib import Path  # noqa: E402
 
 import numpy as np  # noqa: E402
 import pyarrow as pa  # noqa: E402
-from common import machine, print_results, timed  # noqa: E402
+from common import machine, Others, print_results, timed  # noqa: E402
 
 SEED = 0
 DIM = 512
@@ -330,7 +330,6 @@ class Baseline:
         return out["frame_id"].to_list()
 
     def filtered(self, ids: list[int]) -> list[str]:
-        pl = self.pl
         out = (self._filtered(ids)
                .select("frame_id", "episode_id", "time_s")
                .join(self.episodes, on="episode_id", how="left")
@@ -374,28 +373,6 @@ def plan_summary(plan: str) -> str:
     return "; ".join(parts)
 
 
-def _busy_cpu_s() -> float | None:
-    """CPU seconds all processes have spent busy since boot (Linux /proc/stat), else None."""
-    try:
-        with open("/proc/stat") as f:
-            ticks = [int(v) for v in f.readline().split()[1:]]
-    except (OSError, ValueError):
-        return None
-    return (sum(ticks) - ticks[3] - ticks[4]) / os.sysconf("SC_CLK_TCK")  # all but idle and iowait
-
-
-class Others:
-    """How many cores other processes kept busy while this one ran (they slow every figure)."""
-
-    def __init__(self):
-        self.busy, self.own, self.wall = _busy_cpu_s(), time.process_time(), time.perf_counter()
-
-    def __str__(self):
-        busy = _busy_cpu_s()
-        if busy is None or self.busy is None:
-            return "other processes: unknown (no /proc/stat)"
-        cores = (busy - self.busy - (time.process_time() - self.own)) / max(time.perf_counter() - self.wall, 1e-9)
-        return f"other processes kept {max(cores, 0.0):.2f} of {os.cpu_count()} cores busy meanwhile"
 
 
 def rss_gib() -> float:

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
+import os
 import platform
 import time
 from contextlib import contextmanager
-
-import os
 
 
 @contextmanager
@@ -36,3 +35,27 @@ def print_results(script: str, title: str, context: str, table: list[list[str]])
     print("| " + " | ".join(head) + " |\n|" + "---|" * len(head))
     for row in rows:
         print("| " + " | ".join(c.replace("|", "/") for c in row) + " |")
+
+
+def _busy_cpu_s() -> float | None:
+    """CPU seconds all processes have spent busy since boot (Linux /proc/stat), else None."""
+    try:
+        with open("/proc/stat") as f:
+            ticks = [int(v) for v in f.readline().split()[1:]]
+    except (OSError, ValueError):
+        return None
+    return (sum(ticks) - ticks[3] - ticks[4]) / os.sysconf("SC_CLK_TCK")  # all but idle and iowait
+
+
+class Others:
+    """How many cores other processes kept busy while this one ran (they slow every figure)."""
+
+    def __init__(self):
+        self.busy, self.own, self.wall = _busy_cpu_s(), time.process_time(), time.perf_counter()
+
+    def __str__(self):
+        busy = _busy_cpu_s()
+        if busy is None or self.busy is None:
+            return "other processes: unknown (no /proc/stat)"
+        cores = (busy - self.busy - (time.process_time() - self.own)) / max(time.perf_counter() - self.wall, 1e-9)
+        return f"other processes kept {max(cores, 0.0):.2f} of {os.cpu_count()} cores busy meanwhile"

@@ -11,8 +11,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-import numpy as np
-
 from celvault.catalog import Catalog
 from celvault.catalog.fill import and_filters
 from celvault.catalog.store import sql_in, sql_str

@@ -1,6 +1,7 @@
 """A stage whose work is done by a registered model backend (segmenter, inpainter, ...).
 
-The backend is built lazily from the stage settings (`backend: NAME`), on the resolved device;
+The backend is built lazily from the stage settings (`backend: NAME`), on the device asked for
+(`auto` is resolved when the model is first used, so building one imports no model library);
 its weights are checked (or fetched) before anything is written, and their sha256 goes into
 every row's config id.
 """
@@ -43,13 +44,15 @@ class ModelStage(Stage):
     def model(self):
         if "model" not in self._shared:
             cls = registry.load(self.backend_kind, self.backend)
-            self._shared["model"] = cls(self.settings, resolve(self.device), self.catalog)
+            self._shared["model"] = cls(self.settings, self.device, self.catalog)
         model = self._shared["model"]
         model.catalog = self.catalog
         return model
 
     def check_settings(self) -> None:
         self.model  # the backend validates its options when it is built (weights load later)
+        if self.device != "auto":
+            resolve(self.device)  # --device cuda on a machine without CUDA fails before any stage runs
 
     def _specs(self) -> list[weights.ModelSpec]:
         return [m if isinstance(m, weights.ModelSpec) else weights.model(m) for m in self.model.models()]

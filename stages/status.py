@@ -5,7 +5,6 @@ from __future__ import annotations
 import polars as pl
 
 from celvault.catalog import Catalog
-from celvault.catalog.fill import and_filters
 from celvault.config import Config
 
 from .runner import available_stages, build_stage

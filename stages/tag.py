@@ -16,7 +16,6 @@ from celvault.catalog.indexes import ensure_scalar_index
 from celvault.errors import ConfigError
 from celvault.registry import register
 
-from .backends.device import resolve
 from .base import REPRESENTATIVE_FRAMES
 from .model_stage import ModelStage
 from .scene_vocabulary import SceneScorer, load_vocabulary
@@ -55,7 +54,7 @@ class TagStage(ModelStage):
         if "model" not in self._shared:
             cls = registry.load("embedder", self.backend)
             self._shared["model"] = cls({**self.embed_settings, "_download": self.settings.get("_download", True)},
-                                        resolve(self.device), self.catalog)
+                                        self.device, self.catalog)
         return self._shared["model"]
 
     def params(self):

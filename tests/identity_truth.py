@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import numpy as np
-
 from celvault.catalog import Catalog
 from celvault.stages.layers import decode_png
 

@@ -1,6 +1,5 @@
 """dedup: hashes, sharpness and near-duplicate groups that span episodes."""
 
-import numpy as np
 
 from .helpers import frames_of, table, version
 
@@ -83,6 +82,17 @@ def test_idle_rerun_does_no_work_and_no_commit(cli, episodes):
     assert [r["status"] for r in reps if r["stage"] in ("caption", "tag")] == ["off", "off"]
     assert {t: version(cli, t) for t in versions} == versions
     assert len(table(cli, "runs")) == runs
+    # and an idle run loads no model library (a fresh process: this one has loaded them)
+    import subprocess
+    import sys
+
+    probe = ("import sys; from click.testing import CliRunner; from celvault.cli import main; "
+             "r = CliRunner().invoke(main, ['run', '--profile', 'offline'], "
+             f"env={{'CELVAULT_CATALOG': {str(cli.catalog)!r}, 'CELVAULT_NO_PROGRESS': '1'}}); "
+             "assert r.exit_code == 0, r.output; "
+             "print(sorted(m for m in ('torch', 'open_clip', 'transformers', 'onnxruntime') if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
 
 
 def test_provenance_and_force(cli, episodes):

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import shutil
 import warnings
 from pathlib import Path
 
@@ -137,25 +138,60 @@ def sam2_checkpoint(hf_home: Path, model_id: str = "facebook/sam2.1-hiera-tiny")
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(0)
         model = build_sam2(config, ckpt_path=None, device="cpu")
-    repo = Path(hf_home) / "hub" / ("models--" + model_id.replace("/", "--"))
-    commit = hashlib.sha1(f"tiny-{model_id}".encode()).hexdigest()
-    snapshot = repo / "snapshots" / commit / filename
-    snapshot.parent.mkdir(parents=True, exist_ok=True)
-    tmp = repo / "blobs" / "incomplete"
-    tmp.parent.mkdir(parents=True, exist_ok=True)
-    torch.save({"model": model.state_dict()}, tmp)
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as tmp:
+        ckpt = Path(tmp) / filename
+        torch.save({"model": model.state_dict()}, ckpt)
+        snapshot = hf_cache_repo(hf_home, model_id, {filename: ckpt}) / filename
+    return snapshot
+
+
+def hf_cache_commit(repo_id: str) -> str:
+    """The fixed fake commit hash (40 hex digits) used for ``repo_id``'s snapshot."""
+    return hashlib.sha1(f"tiny-{repo_id}".encode()).hexdigest()
+
+
+def _sha256(path: Path) -> str:
     digest = hashlib.sha256()
-    with open(tmp, "rb") as f:
+    with open(path, "rb") as f:
         for chunk in iter(lambda: f.read(1 << 22), b""):
             digest.update(chunk)
-    blob = tmp.with_name(digest.hexdigest())
-    os.replace(tmp, blob)
-    if snapshot.is_symlink() or snapshot.exists():
-        snapshot.unlink()
-    try:
-        snapshot.symlink_to(os.path.relpath(blob, snapshot.parent))
-    except OSError:  # no symlinks (e.g. some Windows setups): huggingface_hub then stores copies
-        os.replace(blob, snapshot)
+    return digest.hexdigest()
+
+
+def hf_cache_repo(hf_home: Path, repo_id: str, files: dict[str, Path]) -> Path:
+    """Place ``files`` (path in the repo -> local source file) into the HF hub cache of ``repo_id``.
+
+    Writes, as huggingface_hub does, ``hf_home/hub/models--<org>--<name>/``: ``blobs/<sha256>``
+    (a copy of each source), ``snapshots/<commit>/<path in repo>`` (relative symlinks to the
+    blobs; copies where symlinks are not supported) and ``refs/main`` holding ``<commit>``
+    (:func:`hf_cache_commit`). Sources are left in place. Calling it again for the same repo
+    replaces the snapshot's entries. Returns the snapshot directory, i.e. what
+    ``snapshot_download(repo_id)`` returns with ``HF_HOME=hf_home`` and ``HF_HUB_OFFLINE=1``;
+    transformers finds it with ``cache_dir=hf_home / "hub"`` (or ``HF_HOME``) and
+    ``local_files_only=True``.
+    """
+    repo = Path(hf_home) / "hub" / ("models--" + repo_id.replace("/", "--"))
+    commit = hf_cache_commit(repo_id)
+    snapshot = repo / "snapshots" / commit
+    blobs = repo / "blobs"
+    blobs.mkdir(parents=True, exist_ok=True)
+    snapshot.mkdir(parents=True, exist_ok=True)
+    for rel, source in files.items():
+        target = snapshot / rel
+        target.parent.mkdir(parents=True, exist_ok=True)
+        blob = blobs / _sha256(Path(source))
+        if not blob.exists():
+            tmp = blobs / f"{blob.name}.incomplete"
+            shutil.copyfile(source, tmp)
+            os.replace(tmp, blob)
+        if target.is_symlink() or target.exists():
+            target.unlink()
+        try:
+            target.symlink_to(os.path.relpath(blob, target.parent))
+        except OSError:  # no symlinks (e.g. some Windows setups): huggingface_hub then stores copies
+            shutil.copyfile(blob, target)
     (repo / "refs").mkdir(exist_ok=True)
     (repo / "refs" / "main").write_text(commit)
     return snapshot

@@ -71,8 +71,6 @@ class OpenClipEmbedder(Embedder):
     def _load(self):
         if self._net is not None:
             return
-        import torch
-
         oc = _open_clip()
         spec = self.models()[0]
         path = spec.require(self.download)

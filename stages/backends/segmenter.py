@@ -29,9 +29,18 @@ class Backend:
     def __init__(self, settings: dict[str, Any], device: str = "cpu", catalog=None):
         self.stage_settings = settings
         self.options = {**self.defaults, **(settings.get(self.section) or {})}
-        self.device = device
+        self._device = device  # "auto" is resolved on first use, so building a backend imports nothing
         self.catalog = catalog
         self.download = bool(settings.get("_download", True))
+
+    @property
+    def device(self) -> str:
+        """Where the model runs: cpu or cuda (an "auto" request is resolved here, once)."""
+        if self._device not in ("cpu", "cuda"):
+            from .device import resolve
+
+            self._device = resolve(self._device)
+        return self._device
 
     def number(self, key: str, kind=int, minimum: float | None = None):
         """A numeric option, checked: a bad value is a one-line ConfigError, not a traceback."""
