@@ -21,8 +21,15 @@ def pick_profile() -> tuple[str, str]:
     return "default", "every default backend has what it needs on this machine"
 
 
+def demo_spec(i: int, seconds: float, width: int, height: int):
+    from celvault.synthetic import EpisodeSpec
+
+    # characters cross the frame, so the weight-free plate backend sees behind them
+    return EpisodeSpec(seed=i, width=width, height=height, fps=24.0, duration_s=seconds, walkers=True)
+
+
 def make_demo_episodes(out_dir: Path, episodes: int, seconds: float, width: int, height: int) -> list[Path]:
-    from celvault.synthetic import EpisodeSpec, make_episode
+    from celvault.synthetic import make_episode
 
     out_dir.mkdir(parents=True, exist_ok=True)
     paths = []
@@ -30,12 +37,21 @@ def make_demo_episodes(out_dir: Path, episodes: int, seconds: float, width: int,
         path = out_dir / f"ep{i:02d}.mp4"
         if not path.exists():
             tmp = path.with_suffix(".partial.mp4")
-            # characters cross the frame, so the weight-free plate backend sees behind them
-            make_episode(tmp, EpisodeSpec(seed=i, width=width, height=height, fps=24.0, duration_s=seconds,
-                                          walkers=True))
+            make_episode(tmp, demo_spec(i, seconds, width, height))
             tmp.replace(path)
         paths.append(path)
     return paths
+
+
+def demo_quality(catalog: Catalog, episodes: int, seconds: float, width: int, height: int) -> dict:
+    """The demo knows its truth: how well the pipeline did on these very episodes."""
+    from celvault.quality import SyntheticTruth, summary, summary_lines, views_by_episode_id
+    from celvault.synthetic import plan_episode
+
+    views = {f"ep{i:02d}": SyntheticTruth(plan_episode(demo_spec(i, seconds, width, height)), f"ep{i:02d}")
+             for i in range(1, episodes + 1)}
+    result = summary(catalog, views_by_episode_id(catalog, views))
+    return {**result, "lines": summary_lines(result)}
 
 
 def run_demo(out_dir: Path, catalog_path: Path, episodes: int = 2, seconds: float = 20.0,
@@ -56,4 +72,5 @@ def run_demo(out_dir: Path, catalog_path: Path, episodes: int = 2, seconds: floa
         "profile": profile, "why": reason, "episodes": [str(p) for p in paths], "catalog": str(catalog.path),
         "ingest": [r.to_dict() for r in ingested], "stages": [s.to_dict() for s in stages],
         "status": catalog_status(catalog, config),
+        "quality": demo_quality(catalog, episodes, seconds, width, height),
     }

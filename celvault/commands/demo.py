@@ -43,5 +43,8 @@ def demo(out_dir, catalog_path, episodes, seconds, as_json, quiet):
     click.echo(f"layers: {st.get('layers', 0)} (character cut-outs and inpainted backgrounds)")
     ids = st.get("characters") or {}
     click.echo(f"characters: {ids.get('identities', 0)} identities found")
+    click.echo("quality against the episodes' ground truth:")
+    for line in result["quality"]["lines"]:
+        click.echo(f"  {line}")
     click.echo(f"next: celvault status --catalog {st['catalog']}")
     click.echo(f"      celvault characters list --catalog {st['catalog']}")
