@@ -94,8 +94,8 @@ def layer_scores(catalog: Catalog, views, truths: list[LayerTruth], found_at: fl
     return {
         "layers": n, "labels": dict(labels),
         "precision": (n - labels[NOT_CHARACTER]) / n if n else None,
-        "static_frames": static, "coverage": covered / static if static else None,
-        "walker_frames": moved_ok, "pairs": pairs, "recall": found / pairs if pairs else None,
+        "static_frames": static, "covered": covered, "coverage": covered / static if static else None,
+        "walker_frames": moved_ok, "pairs": pairs, "found": found, "recall": found / pairs if pairs else None,
         "skips": dict(reasons),
     }
 

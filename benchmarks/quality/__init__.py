@@ -1,0 +1,1 @@
+"""The hard evaluation set's benchmark pieces (see benchmarks/bench_quality.py)."""
