@@ -10,8 +10,10 @@ from .common import common_options, echo_err, emit_json, load_config, open_catal
               help="Keep at most one frame every N seconds within a shot (default 1.0), plus each shot's first frame.")
 @click.option("--format", "fmt", type=click.Choice(["png", "webp"]), default=None,
               help="Lossless storage format of kept frames (default png).")
+@click.option("--detector", type=click.Choice(["adaptive", "transnetv2", "threshold"]), default=None,
+              help="Shot detector (default adaptive; transnetv2 runs the pretrained TransNetV2 model).")
 @common_options
-def ingest(paths, series, interval, fmt, catalog_path, config_path, profile, as_json, quiet):
+def ingest(paths, series, interval, fmt, detector, catalog_path, config_path, profile, as_json, quiet):
     """Add episodes: video files (decoded, cut into shots, held frames dropped) or folders of
     extracted frames (names like scene0042_frame002156_t847.25s.jpg give shot, frame, time).
 
@@ -20,7 +22,7 @@ def ingest(paths, series, interval, fmt, catalog_path, config_path, profile, as_
     """
     from celvault.stages.ingest import ingest_paths
 
-    overrides = {"ingest": {k: v for k, v in {"interval": interval, "format": fmt}.items() if v is not None}}
+    overrides = {"ingest": {k: v for k, v in {"interval": interval, "format": fmt, "detector": detector}.items() if v is not None}}
     config = load_config(config_path, profile, overrides)
     catalog = open_catalog(catalog_path, config)
     reports = ingest_paths(catalog, list(paths), series=series, config=config, progress=progress(quiet, as_json))

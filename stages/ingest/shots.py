@@ -1,6 +1,14 @@
-"""Shot detection and the time-aware keep policy, on small probe frames.
+"""Shot parameters, the time-aware keep policy, the detector factory, and the `threshold` detector.
 
-Hard cuts: the mean absolute HSV difference between consecutive probes jumps past
+Detectors (`ingest.detector`): `adaptive` (adaptive_cuts.py, the default for video),
+`transnetv2` (transnet.py, the pretrained TransNetV2 model), `threshold` (ShotTracker below,
+the original fixed-threshold detector, also used for frame folders without names).
+
+`KeepPolicy` turns labelled frames into keep decisions: each shot's first frame that is not a
+transition (black, white, flash, blend) nor held, then at most one frame every `interval`
+seconds. It is bad at nothing in particular, but it trusts the labels it is given.
+
+ShotTracker, the `threshold` detector. Hard cuts: the mean absolute HSV difference between consecutive probes jumps past
 `cut_threshold` (PySceneDetect's content measure). Fades: frames darker than `black_level`
 are dropped, and the first frame after black starts a new shot. Held frames (anime on twos
 and threes) differ from the previous frame by less than `held_threshold` in grey level and
@@ -25,10 +33,27 @@ class ShotParams:
     held_fraction: float = 0.002
     black_level: float = 14.0
     min_shot_s: float = 0.25
+    detector: str = "adaptive"     # adaptive | transnetv2 | threshold
+    white_level: float = 235.0     # mean luma over which a grey-ish frame is white (fades, flashes)
+    min_score: float = 0.35        # adaptive: the combined measure a cut needs at least
+    adaptive_ratio: float = 3.0    # adaptive: ... and this many times its neighbours' mean
+    blend_span: float = 4.0        # adaptive: grey levels between the ends of a blend test
+    blend_residual: float = 0.3    # adaptive: a frame within this share of the blend is a blend
+    flash_jump: float = 35.0       # adaptive: a flash is this much brighter (mean luma)
+    transnet_threshold: float = 0.5
+    device: str = "cpu"            # transnetv2: cpu | cuda | auto
 
     @classmethod
     def from_config(cls, cfg: dict) -> "ShotParams":
-        return cls(**{k: float(cfg[k]) for k in cls.__dataclass_fields__ if k in cfg})
+        text = {"detector", "device"}
+        vals = {k: (str(cfg[k]).lower() if k in text else float(cfg[k]))
+                for k in cls.__dataclass_fields__ if k in cfg}
+        if vals.get("detector", "adaptive") not in DETECTORS:
+            raise ValueError(f"detector must be one of {', '.join(DETECTORS)}, not {vals['detector']!r}")
+        return cls(**vals)
+
+
+DETECTORS = ("adaptive", "transnetv2", "threshold")
 
 
 @dataclass(frozen=True)
@@ -83,3 +108,65 @@ class ShotTracker:
             keep = True
             self._last_kept_t = t
         return Decision(keep or not self.keep_policy, self.shot, False, held, False)
+
+
+class KeepPolicy:
+    """Keep each shot's first clean frame, then at most one every `interval` seconds."""
+
+    def __init__(self, interval: float):
+        self.interval = interval
+        self._due_first = False
+        self._last_kept_t = None
+
+    def decide(self, label, available: bool = True) -> bool:
+        """`label`: a FrameLabel; `available`: whether the full frame can still be had."""
+        if label.new_shot:
+            self._due_first = True
+        if label.skip or label.held or not available:
+            return False
+        if self._due_first or self._last_kept_t is None:
+            self._due_first = False
+        elif label.t - self._last_kept_t < self.interval - 1e-6:
+            return False
+        self._last_kept_t = label.t
+        return True
+
+
+class _ThresholdLabeller:
+    """ShotTracker behind the streaming labeller interface (no lookahead)."""
+
+    def __init__(self, params: ShotParams):
+        from .adaptive_cuts import FrameLabel
+
+        self._label = FrameLabel
+        self._tracker = ShotTracker(params, keep_policy=False)
+        self._index = -1
+        self.boundaries: list[int] = []
+
+    @property
+    def shot(self) -> int:
+        return self._tracker.shot
+
+    def push(self, probe_rgb: np.ndarray, t: float):
+        self._index += 1
+        d = self._tracker.push(probe_rgb, t)
+        self.want_frame = not (d.held or d.black)
+        if d.new_shot:
+            self.boundaries.append(self._index)
+        return [self._label(self._index, t, d.shot, d.new_shot, d.black, d.held)]
+
+    def finish(self):
+        return []
+
+
+def make_detector(params: ShotParams):
+    """A streaming labeller: push(probe, t) -> labels of the frames now decided; finish()."""
+    if params.detector == "transnetv2":
+        from .transnet import TransNetCutDetector
+
+        return TransNetCutDetector(params)
+    if params.detector == "threshold":
+        return _ThresholdLabeller(params)
+    from .adaptive_cuts import AdaptiveCutDetector
+
+    return AdaptiveCutDetector(params)

@@ -1,4 +1,11 @@
-"""Video source: threaded PyAV decode, shot detection on small probes, lossless kept frames."""
+"""Video source: threaded PyAV decode, shot detection on small probes, lossless kept frames.
+
+Detectors look ahead (a few distinct frames for `adaptive`, up to ~125 frames for
+`transnetv2`), so decoded frames wait in a small delay buffer until their label is known.
+Only frames the detector says might be kept hold their decoded picture, and at most
+`MAX_WAITING` of them (the oldest is let go first): memory stays bounded on any input. A
+shot whose first frame was let go keeps its next available clean frame instead.
+"""
 
 from __future__ import annotations
 
@@ -14,7 +21,7 @@ import numpy as np
 from celvault.errors import IngestError
 
 from .encode import encode_rgb
-from .shots import ShotParams, ShotTracker
+from .shots import KeepPolicy, ShotParams, make_detector
 from .sources import KeptFrame, SourceSummary
 
 
@@ -58,6 +65,9 @@ def probe_rgb(frame, size: tuple[int, int]) -> np.ndarray:
     return cv2.cvtColor(ycrcb, cv2.COLOR_YCrCb2RGB)
 
 
+MAX_WAITING = 40  # decoded frames held while their label is pending
+
+
 def read_video(path: Path, params: ShotParams, fmt: str, png_level: int, probe_size=(160, 90),
                summary: SourceSummary | None = None, on_frame=None, on_total=None) -> Iterator[KeptFrame]:
     """Decode `path`, yielding kept frames; fills `summary` as it goes."""
@@ -74,13 +84,28 @@ def read_video(path: Path, params: ShotParams, fmt: str, png_level: int, probe_s
     summary.fps = fps
     if on_total:
         on_total(declared or (int(declared_s * fps) if declared_s and fps else 0))
-    tracker = ShotTracker(params)
+    detector = make_detector(params)
+    policy = KeepPolicy(params.interval)
     pw, ph = probe_size
     index = -1
     last_t = 0.0
     workers = max(1, (os.cpu_count() or 2) - 1)
     pool = ThreadPoolExecutor(max_workers=workers)
     pending: deque = deque()
+    waiting: dict[int, object] = {}  # frame index -> decoded frame, while its label is pending
+
+    def kept(labels):
+        for label in labels:
+            frame = waiting.pop(label.index, None)
+            if not policy.decide(label, frame is not None):
+                continue
+            rgb = frame.to_ndarray(format="rgb24")
+            job = pool.submit(encode_rgb, rgb, fmt, png_level)
+            pending.append(job)
+            while len(pending) > 2 * workers:  # bound the raw frames waiting in memory
+                pending.popleft().result()
+            yield KeptFrame(label.index, round(label.t, 4), label.shot, frame.width, frame.height, fmt, job)
+
     try:
         try:
             for frame in container.decode(stream):
@@ -89,17 +114,15 @@ def read_video(path: Path, params: ShotParams, fmt: str, png_level: int, probe_s
                 last_t = t
                 if index == 0:
                     summary.width, summary.height = frame.width, frame.height
-                probe = probe_rgb(frame, (pw, ph))
-                decision = tracker.push(probe, t)
+                labels = detector.push(probe_rgb(frame, (pw, ph)), t)
+                if detector.want_frame:
+                    waiting[index] = frame
+                    if len(waiting) > MAX_WAITING:
+                        del waiting[min(waiting)]
                 if on_frame:
                     on_frame()
-                if decision.keep:
-                    rgb = frame.to_ndarray(format="rgb24")
-                    job = pool.submit(encode_rgb, rgb, fmt, png_level)
-                    pending.append(job)
-                    while len(pending) > 2 * workers:  # bound the raw frames waiting in memory
-                        pending.popleft().result()
-                    yield KeptFrame(index, round(t, 4), decision.shot, frame.width, frame.height, fmt, job)
+                yield from kept(labels)
+            yield from kept(detector.finish())
         except av.error.FFmpegError as exc:
             raise IngestError(path, f"video is corrupt or truncated at frame {index + 1} ({exc.__class__.__name__})") from None
     finally:
@@ -115,4 +138,4 @@ def read_video(path: Path, params: ShotParams, fmt: str, png_level: int, probe_s
         raise IngestError(path, f"truncated: video stops at {last_t:.1f}s of {declared_s:.1f}s")
     summary.frame_count = frame_count
     summary.duration_s = round(last_t + step, 4)
-    summary.shots = tracker.shot + 1
+    summary.shots = detector.shot + 1
