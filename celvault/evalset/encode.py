@@ -1,0 +1,77 @@
+"""Encoding a hard episode: H.264 (libx264, yuv420p, crf from the spec), exact frame rate."""
+
+from __future__ import annotations
+
+import queue
+import threading
+from pathlib import Path
+
+from celvault.synthetic.writer import frame_rate
+
+
+def _prefetch(gen, depth: int = 16):
+    """Run `gen` in a worker thread so that rendering overlaps encoding."""
+    q: queue.Queue = queue.Queue(maxsize=depth)
+    done, stop = object(), threading.Event()
+
+    def work():
+        try:
+            for item in gen:
+                if stop.is_set():
+                    return
+                q.put(item)
+            q.put(done)
+        except BaseException as exc:  # handed to the consumer
+            q.put(exc)
+
+    th = threading.Thread(target=work, name="celvault-evalset-render", daemon=True)
+    th.start()
+    try:
+        while (item := q.get()) is not done:
+            if isinstance(item, BaseException):
+                raise item
+            yield item
+    finally:
+        stop.set()
+        while th.is_alive():
+            try:
+                q.get(timeout=0.05)
+            except queue.Empty:
+                pass
+        th.join()
+
+
+def write_episode(ep, path) -> None:
+    """Encode every frame of `ep` to `path` (.mkv or .mp4)."""
+    import av
+
+    spec = ep.spec
+    path = Path(path)
+    if path.suffix.lower() not in (".mkv", ".mp4"):
+        raise ValueError(f"{path}: use .mkv or .mp4")
+    if spec.width % 2 or spec.height % 2:
+        raise ValueError("width and height must be even for yuv420p")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    rate = frame_rate(spec.fps)
+
+    def converted():
+        last, vf = None, None
+        for rgb in ep.iter_rgb():
+            if rgb is not last:  # held frames reuse the converted frame
+                vf = av.VideoFrame.from_ndarray(rgb, format="rgb24").reformat(format="yuv420p")
+                last = rgb
+            yield vf
+
+    with av.open(str(path), mode="w") as container:
+        stream = container.add_stream("libx264", rate=rate)
+        stream.width, stream.height = spec.width, spec.height
+        stream.pix_fmt = "yuv420p"
+        stream.time_base = 1 / rate
+        stream.codec_context.time_base = 1 / rate
+        stream.options = {"crf": str(int(spec.crf)), "preset": "veryfast"}
+        tb = stream.codec_context.time_base
+        for i, vf in enumerate(_prefetch(converted())):
+            vf.pts = i
+            vf.time_base = tb
+            container.mux(stream.encode(vf))
+        container.mux(stream.encode(None))
