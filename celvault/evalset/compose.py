@@ -52,6 +52,8 @@ class Compositor:
         self._canvas = _LRU(3)
         self._bg = _LRU(4)
         self._luts: dict = {}
+        self._lit = _LRU(16)
+        self._areas = _LRU(256)
 
     # -- keys -------------------------------------------------------------------------
     def window_key(self, sp: ShotPlan, t: int) -> tuple:
@@ -120,6 +122,15 @@ class Compositor:
                         (slice(y0 - fy, y1 - fy), slice(x0 - fx, x1 - fx))))
         return out
 
+    def lit_patch(self, prgb: np.ndarray, lighting) -> np.ndarray:
+        if lighting is None:
+            return prgb
+        key = (id(prgb), lighting)
+        hit = self._lit.get(key)
+        if hit is None or hit[0] is not prgb:
+            hit = self._lit.put(key, (prgb, apply_lut(prgb, self._lut(lighting))))
+        return hit[1]
+
     def layers(self, sp: ShotPlan, t: int, with_rgb: bool = True) -> Layers:
         wkey = self.window_key(sp, t)
         states = self.char_states(sp, t)
@@ -127,7 +138,6 @@ class Compositor:
         label = np.zeros((H, W), np.uint8)
         bg = self.background(sp, wkey) if with_rgb else None
         rgb = bg.copy() if with_rgb else None
-        lut = self._lut(sp.lighting) if sp.lighting is not None else None
         names, boxes = [], []
         for k, (name, prgb, alpha, fs, ps) in enumerate(self.placements(sp, states, wkey[4:]), start=1):
             names.append(name)
@@ -136,8 +146,7 @@ class Compositor:
             a = alpha[ps]
             label[fs][a] = k
             if rgb is not None:
-                src = prgb[ps] if lut is None else apply_lut(np.ascontiguousarray(prgb[ps]), lut)
-                rgb[fs][a] = src[a]
+                np.copyto(rgb[fs], self.lit_patch(prgb, sp.lighting)[ps], where=a[..., None])
             boxes.append((fs[1].start, fs[0].start, fs[1].stop, fs[0].stop))
         fx = None
         if with_rgb:
@@ -153,16 +162,40 @@ class Compositor:
             if with_rgb:
                 lb = np.zeros((H, W), bool)
                 lb[:b] = lb[H - b:] = True
-                rgb[lb] = 0
+                rgb[:b] = rgb[H - b:] = 0
                 bg = bg.copy()
-                bg[lb] = 0
+                bg[:b] = bg[H - b:] = 0
                 fx &= ~lb
         elif with_rgb:
             lb = np.zeros((H, W), bool)
         return Layers(rgb, bg, label, names, fx, lb)
 
     def areas(self, sp: ShotPlan, t: int) -> dict:
-        """Visible pixel count per character name (label-only composition)."""
-        ly = self.layers(sp, t, with_rgb=False)
-        counts = np.bincount(ly.label.ravel(), minlength=len(ly.names) + 1)
-        return {n: int(counts[k]) for k, n in enumerate(ly.names, start=1)}
+        """Visible pixel count per character name, composed only over the characters' boxes."""
+        jit = sp.camera.jitter(t)
+        key = (sp.index, self.char_states(sp, t), jit)
+        hit = self._areas.get(key)
+        if hit is not None:
+            return hit
+        pl = self.placements(sp, key[1], jit)
+        shown = [q for q in pl if q[1] is not None]
+        out = {q[0]: 0 for q in pl}
+        if shown:
+            b, H = sp.letterbox, self.H
+            y0 = max(min(q[3][0].start for q in shown), b)
+            y1 = min(max(q[3][0].stop for q in shown), H - b)
+            x0 = min(q[3][1].start for q in shown)
+            x1 = max(q[3][1].stop for q in shown)
+            if y1 > y0:
+                label = np.zeros((y1 - y0, x1 - x0), np.uint8)
+                for k, (name, _, alpha, fs, ps) in enumerate(pl, start=1):
+                    if alpha is None:
+                        continue
+                    fy0, fy1 = max(fs[0].start, y0), min(fs[0].stop, y1)
+                    if fy1 <= fy0:
+                        continue
+                    a = alpha[ps][fy0 - fs[0].start:fy1 - fs[0].start]
+                    label[fy0 - y0:fy1 - y0, fs[1].start - x0:fs[1].stop - x0][a] = k
+                counts = np.bincount(label.ravel(), minlength=len(pl) + 1)
+                out = {q[0]: int(counts[k]) for k, q in enumerate(pl, start=1)}
+        return self._areas.put(key, out)

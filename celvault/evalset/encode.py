@@ -44,6 +44,7 @@ def _prefetch(gen, depth: int = 16):
 def write_episode(ep, path) -> None:
     """Encode every frame of `ep` to `path` (.mkv or .mp4)."""
     import av
+    import cv2
 
     spec = ep.spec
     path = Path(path)
@@ -58,7 +59,9 @@ def write_episode(ep, path) -> None:
         last, vf = None, None
         for rgb in ep.iter_rgb():
             if rgb is not last:  # held frames reuse the converted frame
-                vf = av.VideoFrame.from_ndarray(rgb, format="rgb24").reformat(format="yuv420p")
+                # OpenCV's I420 conversion (BT.601, limited range like swscale's default) is
+                # about ten times faster than swscale's here
+                vf = av.VideoFrame.from_ndarray(cv2.cvtColor(rgb, cv2.COLOR_RGB2YUV_I420), format="yuv420p")
                 last = rgb
             yield vf
 

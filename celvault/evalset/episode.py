@@ -25,7 +25,6 @@ class HardEpisode:
         self._plan = p
         self._owner = np.repeat(np.arange(len(p.shots)), [s.n_frames for s in p.shots])
         self._comp = Compositor(spec.width, spec.height, p)
-        self._areas: dict = {}
         self._frames: list[HardFrame] | None = None
 
     # -- truth --------------------------------------------------------------------------
@@ -38,11 +37,7 @@ class HardEpisode:
 
     def _visible(self, k: int, t: int) -> dict:
         """Visible pixel count per character for shot k at render offset t (cached)."""
-        sp = self._sp(k)
-        key = self._comp.base_key(sp, t)
-        if key not in self._areas:
-            self._areas[key] = self._comp.areas(sp, t)
-        return self._areas[key]
+        return self._comp.areas(self._sp(k), t)
 
     def _bkey(self, k: int, i: int) -> tuple:
         """Base key with characters that show no pixel left out (they cannot change pixels)."""

@@ -8,6 +8,8 @@ mouth open) on a copy, so a character that stands still changes only a few face 
 
 from __future__ import annotations
 
+from collections import OrderedDict
+
 import cv2
 import numpy as np
 
@@ -84,15 +86,18 @@ def _talk(img, char: Character, height: int, facing: int) -> None:
 class PoseCache:
     """Pose patches ``(rgb, alpha, (ax, ay))`` keyed by everything that changes pixels."""
 
-    def __init__(self, cast: dict[str, Character]):
+    def __init__(self, cast: dict[str, Character], size: int = 48):
         self.cast = cast
-        self._cache: dict = {}
+        self._cache: OrderedDict = OrderedDict()
+        self.size = size
 
     def get(self, name: str, height: int, facing: int, arm: int, light: int,
             eyes_closed: bool = False, mouth_open: bool = False):
         key = (name, height, facing, arm, light, eyes_closed, mouth_open)
         hit = self._cache.get(key)
-        if hit is None:
+        if hit is not None:
+            self._cache.move_to_end(key)
+        else:
             if eyes_closed or mouth_open:
                 rgb, alpha, anchor = self.get(name, height, facing, arm, light)
                 rgb = rgb.copy()
@@ -104,6 +109,8 @@ class PoseCache:
             else:
                 hit = draw_character(self.cast[name], height, facing, arm, light)
             self._cache[key] = hit
+            while len(self._cache) > self.size:
+                self._cache.popitem(last=False)
         return hit
 
     def clear(self) -> None:
