@@ -28,12 +28,13 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .shot_measures import Features, blend_residual, features, is_held, measures
+from .shot_measures import Features, blend_residual, features, flat_change_share, is_held, measures
 
 LOOKAHEAD = 5
 WINDOW = 3            # neighbours on each side for the adaptive ratio
 BLEND_STEPS = (2, 4)  # entry distances tried by the blend test
 FLASH_MAX_FRAMES = 3
+FLAT_SHARE = 0.15     # share of a blend's change that must lie in flat areas
 
 
 @dataclass
@@ -137,31 +138,44 @@ class AdaptiveCutDetector:
             e.step = 0.0 if j == 0 else measures(self._entries[j - 1].feat, e.feat).combined()
         return e.step
 
-    def _neighbour_mean(self, j: int, skip: set[int]) -> float:
-        vals = [self._step(i) for i in range(max(1, j - WINDOW), min(len(self._entries), j + WINDOW + 1))
-                if i not in skip and not self._entries[i].blank]
-        return float(np.mean(vals)) if vals else 0.0
+    def _side_means(self, j: int, skip: set[int]) -> tuple[float, float]:
+        """Mean measure of the neighbours before and after entry j (0 where there are none)."""
+        def mean(rng):
+            vals = [self._step(i) for i in rng if i not in skip and not self._entries[i].blank]
+            return float(np.mean(vals)) if vals else 0.0
+        return (mean(range(max(1, j - WINDOW), j)),
+                mean(range(j + 1, min(len(self._entries), j + WINDOW + 1))))
 
     def _is_blend(self, j: int) -> bool:
         e = self._entries[j]
         if e.blend is None:
-            e.blend = False
-            for k in BLEND_STEPS:
-                if j - k < 0 or j + k >= len(self._entries):
-                    continue
-                a, b = self._entries[j - k], self._entries[j + k]
-                r, span = blend_residual(a.feat, a.index, e.feat, e.index, b.feat, b.index)
-                if span < self.p.blend_span or r > self.p.blend_residual:
-                    continue
-                part_a = float(np.abs(e.feat.grey - a.feat.grey).mean())
-                part_b = float(np.abs(b.feat.grey - e.feat.grey).mean())
-                if min(part_a, part_b) >= 0.15 * span:
-                    e.blend = True
-                    break
+            verdicts = [self._blend_at(j, k) for k in BLEND_STEPS]
+            verdicts = [v for v in verdicts if v is not None]
+            e.blend = any(verdicts)
         return e.blend
 
+    def _blend_at(self, j: int, k: int) -> bool | None:
+        lo, hi = max(j - k, 0), min(j + k, len(self._entries) - 1)
+        if hi - j < 1 or j - lo < 1 or (hi - lo < 2 * k and k > min(BLEND_STEPS)):
+            return None
+        a, e, b = self._entries[lo], self._entries[j], self._entries[hi]
+        # every entry in the window lies on the blend, not only the middle one
+        for m in range(lo + 1, hi):
+            x = self._entries[m]
+            r, span = blend_residual(a.feat, a.index, x.feat, x.index, b.feat, b.index)
+            if span < self.p.blend_span or r > self.p.blend_residual:
+                return False
+        part_a = float(np.abs(e.feat.grey - a.feat.grey).mean())
+        part_b = float(np.abs(b.feat.grey - e.feat.grey).mean())
+        # pans and zooms over soft pictures are nearly linear too, but change only near edges
+        return min(part_a, part_b) >= 0.15 * span and flat_change_share(a.feat, b.feat) >= FLAT_SHARE
+
     def _is_cut(self, score: float, j: int, skip: set[int]) -> bool:
-        return score >= self.p.min_score and score >= self.p.adaptive_ratio * self._neighbour_mean(j, skip)
+        # a cut stands out from at least one side by `adaptive_ratio` (motion may fill the other
+        # shot) and from both by half of it (a pan or zoom that starts is as strong after as at it)
+        lo, hi = sorted(self._side_means(j, skip))
+        return (score >= self.p.min_score and score >= self.p.adaptive_ratio * lo
+                and score >= 0.5 * self.p.adaptive_ratio * hi)
 
     def _mark_flash(self, j: int) -> None:
         """Entries j.. (1-3 frames) brighter than before and after, with the picture back after."""
@@ -208,6 +222,8 @@ class AdaptiveCutDetector:
             new_shot, cut_at = True, (self._trans_start + e.index) // 2
             self._state = "after_blank"
             self._last_clean = e
+        elif self._state == "after_blank" and any(self._is_blend(m) for m in range(j, min(j + 3, len(self._entries)))):
+            self._last_clean = e  # still fading in (kept as before, but no cut test)
         elif self._is_blend(j):
             if self._state == "after_blank":
                 self._last_clean = e

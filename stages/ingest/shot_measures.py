@@ -32,6 +32,7 @@ class Features:
     hsv: np.ndarray         # int16, half size
     edges: np.ndarray       # bool, half size
     edges_wide: np.ndarray  # bool, edges dilated by one pixel
+    flat: np.ndarray        # bool, half size: no edge within two pixels
     luma: float
     sat: float
 
@@ -49,7 +50,7 @@ def features(probe_rgb: np.ndarray) -> Features:
         grey_full=grey_full.astype(np.int16),
         grey=cv2.GaussianBlur(grey_small, (3, 3), 0).astype(np.float32),
         hsv=hsv.astype(np.int16),
-        edges=edges, edges_wide=edges_wide,
+        edges=edges, edges_wide=edges_wide, flat=cv2.dilate(edges_wide.view(np.uint8), _KERNEL) == 0,
         luma=float(grey_full.mean()), sat=float(hsv[..., 1].mean()),
     )
 
@@ -72,8 +73,17 @@ class Measures:
         return float(sum(parts) / len(parts))
 
 
+def _content(a: np.ndarray, b: np.ndarray) -> float:
+    """Mean |HSV delta|; hue counts only where both pixels have colour (it is noise on dark or
+    grey pixels) and is taken the short way round the circle."""
+    d = np.abs(b - a)
+    dh = np.minimum(d[..., 0], 180 - d[..., 0]) * 255 // 180
+    coloured = (np.minimum(a[..., 1], b[..., 1]) > 40) & (np.minimum(a[..., 2], b[..., 2]) > 40)
+    return float((dh * coloured).mean() + d[..., 1].mean() + d[..., 2].mean()) / 3.0
+
+
 def measures(a: Features, b: Features) -> Measures:
-    content = float(np.abs(b.hsv - a.hsv).mean())
+    content = _content(a.hsv, b.hsv)
     changed = float((np.abs(b.grey - a.grey) > CHANGED_DELTA).mean())
     na, nb = int(a.edges.sum()), int(b.edges.sum())
     if max(na, nb) < EDGE_MIN_PIXELS:
@@ -93,3 +103,11 @@ def blend_residual(a: Features, ta: int, m: Features, tm: int, b: Features, tb: 
     span = float(np.abs(diff).mean())
     resid = float(np.abs(m.grey - (a.grey + k * diff)).mean())
     return resid / max(span, 1e-3), span
+
+
+def flat_change_share(a: Features, b: Features) -> float:
+    """Share of the grey change between `a` and `b` that lies away from edges in both: high
+    for dissolves and fades (flat areas change colour), low for pans and zooms."""
+    d = np.abs(b.grey - a.grey)
+    total = float(d.sum())
+    return float(d[a.flat & b.flat].sum()) / total if total > 0 else 0.0
