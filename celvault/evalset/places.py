@@ -88,6 +88,7 @@ def random_palette(rng: np.random.Generator, kind: str, look: Look, night: bool 
         "sand": look.c(u(32, 50), u(0.3, 0.5), u(0.75, 0.97)),
         "stone": look.c(u(0, 360), u(0.0, 0.12), u(0.45, 0.8)),
         "board": look.c(u(100, 170), u(0.3, 0.6), u(0.2, 0.4)),
+        "floor_y": float(u(0.62, 0.74)),   # indoor: wall/floor line (shared by siblings)
     })
     return pal
 
@@ -184,7 +185,7 @@ def _outdoor(rng, kind, pal, wu, night):
 
 def _indoor(rng, kind, pal, wu, night):
     u = rng.uniform
-    floor_y = u(0.62, 0.74)
+    floor_y = pal["floor_y"]
     wall, floor = pal["wall"], pal["floor"]
     ops: list = [("rect", 0, 0, wu, floor_y, wall), ("rect", 0, floor_y - 0.03, wu, floor_y, _dark(wall, 0.6)),
                  ("rect", 0, floor_y, wu, 1.0, floor)]
