@@ -41,8 +41,8 @@ def _prefetch(gen, depth: int = 16):
         th.join()
 
 
-def write_episode(ep, path) -> None:
-    """Encode every frame of `ep` to `path` (.mkv or .mp4)."""
+def write_episode(ep, path, preset: str = "veryfast") -> None:
+    """Encode every frame of `ep` to `path` (.mkv or .mp4); `preset`: libx264 speed preset."""
     import av
     import cv2
 
@@ -71,7 +71,7 @@ def write_episode(ep, path) -> None:
         stream.pix_fmt = "yuv420p"
         stream.time_base = 1 / rate
         stream.codec_context.time_base = 1 / rate
-        stream.options = {"crf": str(int(spec.crf)), "preset": "veryfast"}
+        stream.options = {"crf": str(int(spec.crf)), "preset": preset}
         tb = stream.codec_context.time_base
         for i, vf in enumerate(_prefetch(converted())):
             vf.pts = i

@@ -140,9 +140,10 @@ class HardEpisode:
             last, _, _ = self._rgb_and_bg(i)
             yield last
 
-    def write(self, path) -> "HardEpisode":
+    def write(self, path, preset: str = "veryfast") -> "HardEpisode":
+        """Encode to `path` (.mkv/.mp4): H.264, crf from the spec, yuv420p, exact fps."""
         from .encode import write_episode
-        write_episode(self, path)
+        write_episode(self, path, preset)
         return self
 
 
