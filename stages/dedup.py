@@ -22,6 +22,7 @@ from celvault.errors import CatalogError, ConfigError
 from celvault.registry import register
 
 from .base import Stage
+from .dup_confirm import THUMB_BYTES, as_array, comparable, pair_scores, thumbnail_bgr, thumbnail_of_image
 from .hamming import HammingIndex, popcount
 
 
@@ -32,15 +33,24 @@ def _bits_to_u64(bits: np.ndarray) -> int:
     return int.from_bytes(np.packbits(bits.astype(bool).ravel()).tobytes(), "big")
 
 
-def frame_signature(data: bytes, frame_id: str) -> tuple[int, int, float]:
+# libpng's rgb_to_gray(0.299, 0.587) with truncation, which is what OpenCV's grayscale PNG read
+# gives: one colour decode then yields the same grey frame (hashes, sharpness) and the thumbnail.
+_GRAY = np.array([[3736 / 32768, 19234 / 32768, 9798 / 32768, -0.5 + 1e-4]])
+
+
+def frame_features(data: bytes, frame_id: str) -> tuple[int, int, float, bytes]:
+    """pHash, dHash, sharpness and the colour thumbnail (stages/dup_confirm.py) of a frame."""
     import cv2
     import imagehash
     from PIL import Image
 
-    img = cv2.imdecode(np.frombuffer(data or b"", np.uint8), cv2.IMREAD_GRAYSCALE) if data else None
-    if img is None:
+    bgr = cv2.imdecode(np.frombuffer(data or b"", np.uint8), cv2.IMREAD_COLOR) if data else None
+    if bgr is None:
         raise CatalogError(f"frame {frame_id}: stored image cannot be decoded")
-    sharpness = float(cv2.meanStdDev(cv2.Laplacian(img, cv2.CV_32F))[1][0, 0] ** 2)
+    img = cv2.transform(bgr, _GRAY)
+    img = img if img.ndim == 2 else img[:, :, 0]
+    # int16 Laplacian: exact (|value| <= 1020) and faster than float32
+    sharpness = float(cv2.meanStdDev(cv2.Laplacian(img, cv2.CV_16S))[1][0, 0] ** 2)
     # imagehash shrinks to 32x32 (pHash) and 9x8 (dHash) anyway; an area pre-shrink makes
     # that ~25x cheaper on 720p frames and moves the hashes by a bit or two (see tests).
     h, w = img.shape
@@ -48,7 +58,13 @@ def frame_signature(data: bytes, frame_id: str) -> tuple[int, int, float]:
         scale = HASH_SIDE / max(w, h)
         img = cv2.resize(img, (max(32, round(w * scale)), max(32, round(h * scale))), interpolation=cv2.INTER_AREA)
     pil = Image.fromarray(img)
-    return (_bits_to_u64(imagehash.phash(pil).hash), _bits_to_u64(imagehash.dhash(pil).hash), sharpness)
+    return (_bits_to_u64(imagehash.phash(pil).hash), _bits_to_u64(imagehash.dhash(pil).hash), sharpness,
+            thumbnail_bgr(bgr))
+
+
+def frame_signature(data: bytes, frame_id: str) -> tuple[int, int, float]:
+    """pHash, dHash and sharpness of a frame (as the stage computes them)."""
+    return frame_features(data, frame_id)[:3]
 
 
 @register("stage", "dedup")
@@ -59,9 +75,10 @@ class DedupStage(Stage):
     key = "frame_id"
     inputs = []
     media = "frame_media"
-    outputs = [pa.field("phash", pa.uint64()), pa.field("dhash", pa.uint64()), pa.field("sharpness", pa.float32())]
+    outputs = [pa.field("phash", pa.uint64()), pa.field("dhash", pa.uint64()), pa.field("sharpness", pa.float32()),
+               pa.field("dup_thumb", pa.binary(THUMB_BYTES))]  # colour thumbnail: confirms a hash match
     link_outputs = [pa.field("dup_group", pa.string()), pa.field("dup_of", pa.string())]
-    link_inputs = ["phash", "dhash", "sharpness"]
+    link_inputs = ["phash", "dhash", "sharpness", "dup_thumb"]
     default_batch_size = 128
 
     @property
@@ -84,28 +101,60 @@ class DedupStage(Stage):
             raise ConfigError("stages.dedup: radius and dhash_radius must be whole numbers") from None
         if not 0 <= self.radius <= 31 or not 0 <= self.dhash_radius <= 64:
             raise ConfigError("stages.dedup: radius must be 0-31 and dhash_radius 0-64 (bits of 64)")
+        try:
+            self.max_change = float(self.settings.get("max_change", 7.0))
+        except (TypeError, ValueError):
+            raise ConfigError("stages.dedup: max_change must be a number (levels of 255)") from None
+        if not 0 <= self.max_change <= 255:
+            raise ConfigError("stages.dedup: max_change must be 0-255 (levels of 255)")
+        self._decoded = 0  # thumbnails made at link time from stored frames (older catalogues)
 
     def run(self, rows: pa.Table) -> dict[str, pa.Array]:
         keys = rows.column(self.key).to_pylist()
         images = rows.column("image").to_pylist()
         workers = min(len(keys), os.cpu_count() or 1) or 1
         with ThreadPoolExecutor(workers) as pool:
-            sigs = list(pool.map(frame_signature, images, keys))
+            sigs = list(pool.map(frame_features, images, keys))
         return {
             "phash": pa.array([s[0] for s in sigs], pa.uint64()),
             "dhash": pa.array([s[1] for s in sigs], pa.uint64()),
             "sharpness": pa.array([s[2] for s in sigs], pa.float32()),
+            "dup_thumb": pa.array([s[3] for s in sigs], pa.binary(THUMB_BYTES)),
         }
 
     # -- grouping ------------------------------------------------------------------------
     def _close(self, dph: np.ndarray, a_dh: np.ndarray, b_dh: np.ndarray) -> np.ndarray:
         return (dph <= self.radius) & (popcount(a_dh ^ b_dh) <= self.dhash_radius)
 
+    def _thumbs(self, catalog, keys: list, stored: list) -> np.ndarray:
+        """`comparable` thumbnails for `keys`; a missing one (a frame hashed before thumbnails
+        existed) is made from the frame's stored image."""
+        from celvault.catalog.store import sql_in
+
+        lacking = [k for k, t in zip(keys, stored) if t is None]
+        if lacking:
+            media = catalog.read(self.media, [self.key, "data"], sql_in(self.key, lacking))
+            made = {}
+            for k, data in zip(media.column(self.key).to_pylist(), media.column("data").to_pylist()):
+                made[k] = thumbnail_of_image(data)
+            stored = [t if t is not None else made.get(k) for k, t in zip(keys, stored)]
+            if any(t is None for t in stored):
+                bad = next(k for k, t in zip(keys, stored) if t is None)
+                raise CatalogError(f"frame {bad}: stored image cannot be decoded")
+            self._decoded += len(lacking)
+        return comparable(as_array(stored))
+
+    def summary(self) -> list[str]:
+        if self._decoded:
+            return [f"{self._decoded} frames hashed before thumbnails existed: their stored frames were decoded to confirm"]
+        return []
+
     def link(self, catalog, pending: pa.Table) -> pa.Table:
         keys = np.array(pending.column(self.key).to_pylist(), dtype=object)
         ph = pending.column("phash").to_numpy().astype(np.uint64)
         dh = pending.column("dhash").to_numpy().astype(np.uint64)
         sharp = pending.column("sharpness").to_numpy(zero_copy_only=False).astype(np.float64)
+        thumbs = self._thumbs(catalog, keys.tolist(), pending.column("dup_thumb").to_pylist())
         group = np.array([None] * len(keys), dtype=object)
 
         # 1. join groups whose representative is already in the catalogue
@@ -119,25 +168,47 @@ class DedupStage(Stage):
             qi, ci, dist = HammingIndex(rep_ph, self.radius).query(ph)
             ok = self._close(dist, dh[qi], rep_dh[ci])
             qi, ci, dist = qi[ok], ci[ok], dist[ok]
-            rep_keys = np.array(reps.column(self.key).take(pa.array(ci, pa.int64())).to_pylist(), dtype=object)
-            # nearest representative first; ties broken by frame id for determinism
-            order = np.lexsort((rep_keys.astype(str), dist, qi))
+            # a hash match is a candidate: confirm it on the thumbnails of both frames
+            uniq, local = np.unique(ci, return_inverse=True)
+            rep_keys = np.array(reps.column(self.key).take(pa.array(uniq, pa.int64())).to_pylist(), dtype=object)
+            if len(uniq):
+                from celvault.catalog.store import sql_in
+
+                stored = catalog.read(self.table, [self.key, "dup_thumb"], sql_in(self.key, rep_keys.tolist()))
+                by_key = dict(zip(stored.column(self.key).to_pylist(), stored.column("dup_thumb").to_pylist()))
+                rep_thumbs = self._thumbs(catalog, rep_keys.tolist(), [by_key.get(k) for k in rep_keys])
+                score = pair_scores(thumbs, qi, rep_thumbs, local)
+                ok = score <= self.max_change
+                qi, local, dist, score = qi[ok], local[ok], dist[ok], score[ok]
+            else:
+                score = np.zeros(0, np.float32)
+            cand_keys = rep_keys[local]
+            # the confirmed representative that changed least, then the nearest hash; ties
+            # broken by frame id for determinism
+            order = np.lexsort((cand_keys.astype(str), dist, score, qi))
             q_sorted = qi[order]
             _, first = np.unique(q_sorted, return_index=True)
-            group[q_sorted[first]] = rep_keys[order][first]
+            group[q_sorted[first]] = cand_keys[order][first]
 
-        # 2. the rest group among themselves, sharpest first
+        # 2. the rest group among themselves, sharpest first, each member confirmed against
+        #    its representative (never through a chain of small changes)
         rest = np.nonzero(np.array([g is None for g in group], dtype=bool))[0]
         if len(rest):
             qi, ci, dist = HammingIndex(ph[rest], self.radius).query(ph[rest])
-            ok = self._close(dist, dh[rest][qi], dh[rest][ci])
+            ok = self._close(dist, dh[rest][qi], dh[rest][ci]) & (qi < ci)  # each pair once
             qi, ci = qi[ok], ci[ok]
+            ok = pair_scores(thumbs[rest], qi, thumbs[rest], ci) <= self.max_change
+            qi, ci = qi[ok], ci[ok]
+            qi, ci = np.concatenate([qi, ci]), np.concatenate([ci, qi])  # both directions
+            by_q = np.lexsort((ci, qi))
+            qi, ci = qi[by_q], ci[by_q]
             neighbours = np.split(ci, np.searchsorted(qi, np.arange(1, len(rest))))
             order = np.lexsort((keys[rest].astype(str), -sharp[rest]))
             leader_of = np.full(len(rest), -1, np.int64)
             for i in order:  # one step per frame; neighbours are assigned as arrays
                 if leader_of[i] >= 0:
                     continue
+                leader_of[i] = i
                 nb = neighbours[i]
                 leader_of[nb[leader_of[nb] < 0]] = i
             group[rest] = keys[rest][leader_of]
