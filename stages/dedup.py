@@ -76,7 +76,7 @@ class DedupStage(Stage):
     inputs = []
     media = "frame_media"
     outputs = [pa.field("phash", pa.uint64()), pa.field("dhash", pa.uint64()), pa.field("sharpness", pa.float32()),
-               pa.field("dup_thumb", pa.binary(THUMB_BYTES))]  # colour thumbnail: confirms a hash match
+               pa.field("dup_thumb", pa.large_binary())]  # colour thumbnail (THUMB_BYTES): confirms a hash match
     link_outputs = [pa.field("dup_group", pa.string()), pa.field("dup_of", pa.string())]
     link_inputs = ["phash", "dhash", "sharpness", "dup_thumb"]
     default_batch_size = 128
@@ -119,7 +119,7 @@ class DedupStage(Stage):
             "phash": pa.array([s[0] for s in sigs], pa.uint64()),
             "dhash": pa.array([s[1] for s in sigs], pa.uint64()),
             "sharpness": pa.array([s[2] for s in sigs], pa.float32()),
-            "dup_thumb": pa.array([s[3] for s in sigs], pa.binary(THUMB_BYTES)),
+            "dup_thumb": pa.array([s[3] for s in sigs], pa.large_binary()),
         }
 
     # -- grouping ------------------------------------------------------------------------
@@ -128,9 +128,10 @@ class DedupStage(Stage):
 
     def _thumbs(self, catalog, keys: list, stored: list) -> np.ndarray:
         """`comparable` thumbnails for `keys`; a missing one (a frame hashed before thumbnails
-        existed) is made from the frame's stored image."""
+        existed, or one of another size) is made from the frame's stored image."""
         from celvault.catalog.store import sql_in
 
+        stored = [t if t is not None and len(t) == THUMB_BYTES else None for t in stored]
         lacking = [k for k, t in zip(keys, stored) if t is None]
         if lacking:
             media = catalog.read(self.media, [self.key, "data"], sql_in(self.key, lacking))
@@ -177,7 +178,7 @@ class DedupStage(Stage):
                 stored = catalog.read(self.table, [self.key, "dup_thumb"], sql_in(self.key, rep_keys.tolist()))
                 by_key = dict(zip(stored.column(self.key).to_pylist(), stored.column("dup_thumb").to_pylist()))
                 rep_thumbs = self._thumbs(catalog, rep_keys.tolist(), [by_key.get(k) for k in rep_keys])
-                score = pair_scores(thumbs, qi, rep_thumbs, local)
+                score = pair_scores(thumbs, qi, rep_thumbs, local, self.max_change)
                 ok = score <= self.max_change
                 qi, local, dist, score = qi[ok], local[ok], dist[ok], score[ok]
             else:
@@ -197,7 +198,7 @@ class DedupStage(Stage):
             qi, ci, dist = HammingIndex(ph[rest], self.radius).query(ph[rest])
             ok = self._close(dist, dh[rest][qi], dh[rest][ci]) & (qi < ci)  # each pair once
             qi, ci = qi[ok], ci[ok]
-            ok = pair_scores(thumbs[rest], qi, thumbs[rest], ci) <= self.max_change
+            ok = pair_scores(thumbs[rest], qi, thumbs[rest], ci, self.max_change) <= self.max_change
             qi, ci = qi[ok], ci[ok]
             qi, ci = np.concatenate([qi, ci]), np.concatenate([ci, qi])  # both directions
             by_q = np.lexsort((ci, qi))

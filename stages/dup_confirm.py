@@ -82,10 +82,29 @@ def change_scores(a: np.ndarray, b: np.ndarray, block: int = BLOCK, dead_zone: f
     return out
 
 
-def pair_scores(a: np.ndarray, qi: np.ndarray, b: np.ndarray, ci: np.ndarray) -> np.ndarray:
-    """Change scores of pairs (a[qi[j]], b[ci[j]]) of `comparable` thumbnails, chunk by chunk."""
+def block_means(a: np.ndarray, block: int = BLOCK) -> np.ndarray:
+    """Means of the aligned block x block tiles of `comparable` thumbnails, per channel."""
+    n, h, w = len(a), THUMB_H // block * block, THUMB_W // block * block
+    return a[:, :h, :w].reshape(n, h // block, block, w // block, block, 3).mean(axis=(2, 4))
+
+
+def pair_scores(a: np.ndarray, qi: np.ndarray, b: np.ndarray, ci: np.ndarray,
+                max_change: float | None = None) -> np.ndarray:
+    """Change scores of pairs (a[qi[j]], b[ci[j]]) of `comparable` thumbnails, chunk by chunk.
+
+    With `max_change`, pairs are first bounded on aligned tile means (9x fewer values): a
+    tile's mean difference beyond the dead zone is a lower bound of the score, so a pair whose
+    bound is over `max_change` gets that bound (it cannot link) and skips the full score."""
     out = np.empty(len(qi), np.float32)
-    for start in range(0, len(qi), PAIRS_PER_CHUNK):
-        sl = slice(start, start + PAIRS_PER_CHUNK)
-        out[sl] = change_scores(a[qi[sl]], b[ci[sl]])
+    todo = np.arange(len(qi))
+    if max_change is not None and len(qi):
+        ma, mb = block_means(a), block_means(b)
+        for start in range(0, len(qi), PAIRS_PER_CHUNK * 8):
+            sl = slice(start, start + PAIRS_PER_CHUNK * 8)
+            d = np.abs(ma[qi[sl]] - mb[ci[sl]]).reshape(len(qi[sl]), -1).max(axis=1)
+            out[sl] = d - DEAD_ZONE
+        todo = np.nonzero(out <= max_change)[0]
+    for start in range(0, len(todo), PAIRS_PER_CHUNK):
+        t = todo[start:start + PAIRS_PER_CHUNK]
+        out[t] = change_scores(a[qi[t]], b[ci[t]])
     return out
