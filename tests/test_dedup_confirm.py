@@ -180,3 +180,22 @@ def test_links_never_join_different_characters_or_places(cli, tmp_path, seeds):
     base = exact_phash_links([(r["frame_id"], r["phash"], r["sharpness"]) for r in rows])
     base_links = [(key(by_id[a]), key(by_id[b])) for a, b in base]
     assert dup_link_precision(base_links).value <= precision.value
+
+
+def test_older_catalogue_without_thumbnails_confirms_by_decoding_stored_frames(cli, tmp_path):
+    from celvault.catalog import Catalog
+
+    (p18, p32), keys = hard_episodes(tmp_path, (7,))
+    [e18] = [r["episode_id"] for r in cli.json("ingest", str(p18))]
+    cli("run", "dedup")
+    Catalog.open(cli.catalog).dataset("frames").drop_columns(["dup_thumb"])  # hashed before thumbnails
+    [e32] = [r["episode_id"] for r in cli.json("ingest", str(p32))]
+    [rep] = cli.json("run", "dedup")
+    assert any("stored frames were decoded" in n for n in rep["notes"]), rep["notes"]
+    old = table(cli, "frames", f"episode_id = '{e18}'", ["dup_thumb"])
+    assert all(r["dup_thumb"] is None for r in old)  # older rows are left as they were
+    rows, by_id, key = _links_and_rows(cli, {e18: keys, e32: keys})
+    assert dup_link_precision([(key(r), key(by_id[r["dup_of"]])) for r in rows if r["dup_of"]]).value == 1.0
+    recall = opening_recall([(r["frame_id"], r["episode_id"], r["dup_group"], key(r)) for r in rows],
+                            counted=lambda f: f[1] == e32)
+    assert recall.value >= 0.9, recall
