@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
+import re
+
 import pyarrow as pa
 
 from celvault.catalog import Catalog
@@ -9,8 +12,7 @@ from celvault.catalog.fill import and_filters
 from celvault.catalog.store import sql_in
 from celvault.config import Config
 
-from .search import Query, QueryError, QueryResult, _identity_ids, _require, _words_filter, frame_filter
-from .where import check_where
+from .search import Query, QueryError, QueryResult, _identity_ids, _require, _words_filter, frame_filter, where_parts
 
 FRAME_COLUMNS = ["frame_id", "episode_id", "shot_index", "time_s", "characters", "scene_tags", "caption", "tags"]
 LAYER_COLUMNS = ["layer_id", "frame_id", "episode_id", "bbox", "cluster_id", "caption", "tags"]
@@ -76,7 +78,8 @@ def run_query(catalog: Catalog, config: Config, q: Query) -> QueryResult:
     where = frame_filter(catalog, config, q)
     if q.layers:
         where = _layer_filter(catalog, q, where)
-    found = _search(ds, LAYER_COLUMNS if q.layers else FRAME_COLUMNS, where, vector, q.limit)
+    with _lance_refusals(q):
+        found = _search(ds, LAYER_COLUMNS if q.layers else FRAME_COLUMNS, where, vector, q.limit)
     episodes, people = _names(catalog)
     key = "layer_id" if q.layers else "frame_id"
     matched = None if vector is not None else found.num_rows
@@ -112,12 +115,27 @@ def _layer_filter(catalog: Catalog, q: Query, frame_where: str | None) -> str:
         ids = sorted({i for group in _identity_ids(catalog, q.characters) for i in group})
         parts.append(f"cluster_id IN ({', '.join(map(str, ids))})")
     if frame_where:
-        frame_ids = catalog.read("frames", ["frame_id"], frame_where).column("frame_id").to_pylist()
+        with _lance_refusals(q):
+            frame_ids = catalog.read("frames", ["frame_id"], frame_where).column("frame_id").to_pylist()
         parts.append(sql_in("frame_id", frame_ids) if frame_ids else "false")
     if q.words:
         if not {"caption", "tags"} & columns:
             raise QueryError("no captions or tags on layers yet: run `celvault run caption` first")
         parts.append(_words_filter(columns, q.words))
-    if q.where:
-        parts.append(check_where(q.where, sorted(columns)))
+    parts.append(where_parts(catalog, q)["layers"])
     return and_filters(*parts)
+
+
+@contextlib.contextmanager
+def _lance_refusals(q: Query):
+    """A filter built from a checked --where that Lance still refuses (a cast that fails on a
+    value, ...) is one QueryError line, not a Lance traceback."""
+    try:
+        yield
+    except (ValueError, OSError) as exc:
+        if not q.where:
+            raise
+        reason = re.sub(r",\s*/\S+\.rs:\d+:\d+", "", str(exc)).replace("Invalid user input: ", "")
+        reason = " ".join(reason.split())
+        raise QueryError(f"--where {q.where[:80]!r}: Lance could not run it: "
+                         f"{reason[:240]}{'...' if len(reason) > 240 else ''}") from None

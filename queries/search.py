@@ -1,8 +1,9 @@
 """`celvault query`: frames (or character layers) matching every filter given.
 
 Filters combine with AND: characters (names or cluster ids; a frame must show each one),
-scene tags (each one), episodes (any of them), words found in captions or booru tags, a
-checked `--where` expression, and near-duplicates left out unless asked for. `text` then
+scene tags (each one), episodes (any of them), words found in captions or booru tags (`%`
+and `_` taken literally), a checked `--where` expression (on frame columns, or with layers on
+layer and frame columns), and near-duplicates left out unless asked for. `text` then
 ranks what passes by CLIP similarity (a prefiltered vector search); without it, results come
 in episode and time order.
 """
@@ -17,7 +18,7 @@ from celvault.catalog.store import sql_in, sql_str
 from celvault.config import Config
 from celvault.errors import CelvaultError
 
-from .where import check_where
+from .where import check_where, split_where
 
 REPRESENTATIVES = "dup_group IS NOT NULL AND dup_of IS NULL"
 
@@ -72,10 +73,15 @@ def _scene_filter(catalog: Catalog, config: Config, scenes: list[str]) -> str:
     return f"array_has_all(scene_tags, [{', '.join(sql_str(s) for s in scenes)}])"
 
 
+def like_literal(text: str) -> str:
+    """`text` for a LIKE pattern with its own `%`, `_` and `\\` taken literally (escape `\\`)."""
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
 def _words_filter(columns: set[str], words: str) -> str:
     parts = []
     for word in words.lower().split():
-        like = sql_str(f"%{word}%")
+        like = sql_str(f"%{like_literal(word)}%") + " ESCAPE '\\'"
         alternatives = []
         if "caption" in columns:
             alternatives.append(f"lower(caption) LIKE {like}")
@@ -111,6 +117,16 @@ def frame_filter(catalog: Catalog, config: Config, q: Query) -> str | None:
         if not {"caption", "tags"} & columns:
             raise QueryError("no captions or tags in this catalogue yet: run `celvault run caption` first")
         parts.append(_words_filter(columns, q.words))
-    if q.where and not q.layers:
-        parts.append(check_where(q.where, sorted(columns)))
+    parts.append(where_parts(catalog, q)["frames"])
     return and_filters(*parts)
+
+
+def where_parts(catalog: Catalog, q: Query) -> dict[str, str | None]:
+    """The checked `--where` for each table: all of it on frames, or with --layers each AND-ed
+    condition on the table whose columns it uses."""
+    if not q.where:
+        return {"frames": None, "layers": None}
+    frames = catalog.dataset("frames").schema
+    if q.layers:
+        return split_where(q.where, catalog.dataset("layers").schema, frames)
+    return {"frames": check_where(q.where, frames), "layers": None}
