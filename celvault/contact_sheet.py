@@ -1,7 +1,8 @@
 """Contact sheets: a grid of thumbnails with a label under each, written as one PNG.
 
 Cut-outs (RGBA) are shown over a light checkerboard so their alpha is visible. Used by
-`characters show --sheet` and `query --sheet`.
+`characters show --sheet` and `query --sheet`. A sheet never lands inside a catalogue and
+replaces only a PNG file (celvault.safe_paths).
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from pathlib import Path
 import numpy as np
 
 from celvault.errors import CelvaultError
+from celvault.safe_paths import check_sheet_file, make_folder, writing
 
 LABEL_H = 14
 PAD = 4
@@ -48,6 +50,7 @@ def contact_sheet(items: list[tuple[np.ndarray, str]], out: str | Path, thumb: i
     out = Path(out)
     if out.suffix.lower() != ".png":
         raise CelvaultError(f"{out}: the contact sheet is a PNG file (name it *.png)")
+    check_sheet_file(out)
     cols = columns or min(8, max(1, math.ceil(math.sqrt(len(items)))))
     rows = math.ceil(len(items) / cols)
     cell_w, cell_h = thumb + PAD, thumb + LABEL_H + PAD
@@ -63,8 +66,9 @@ def contact_sheet(items: list[tuple[np.ndarray, str]], out: str | Path, thumb: i
         t = _thumb(img, thumb)
         sheet.paste(t, (x + (thumb - t.width) // 2, y + (thumb - t.height) // 2))
         draw.text((x, y + thumb + 1), label[-max(8, thumb // 6):], fill=(40, 40, 40), font=font)
-    out.parent.mkdir(parents=True, exist_ok=True)
+    make_folder(out.parent)
     tmp = out.with_name(f".{out.name}.partial")
-    sheet.save(tmp, format="PNG")
-    os.replace(tmp, out)
+    with writing(out):
+        sheet.save(tmp, format="PNG")
+        os.replace(tmp, out)
     return out

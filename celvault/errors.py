@@ -52,3 +52,23 @@ class UnknownCharacter(CelvaultError):
         listed = ", ".join(known[:30]) or "none yet (run `celvault run cluster`)"
         what = "is ambiguous; it could be" if ambiguous else "is not a known character; known:"
         super().__init__(f"character {name!r} {what} {listed}")
+
+
+class OutputError(CelvaultError):
+    """An output (export folder, query images, contact sheet) that must not or cannot be written."""
+
+
+class UnsafeOutput(OutputError):
+    """Writing there could destroy data: a catalogue, the working folder, a folder not made by celvault."""
+
+    def __init__(self, path, reason):
+        super().__init__(f"{path}: {reason}")
+        self.path = str(path)
+
+
+class OutputNotWritable(OutputError):
+    """The output's folder cannot be made or written (a file in the way, no permission, disk full)."""
+
+    def __init__(self, path, reason):
+        super().__init__(f"cannot write {path}: {reason}")
+        self.path = str(path)

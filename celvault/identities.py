@@ -22,16 +22,23 @@ def _label(row: dict) -> str:
     return f"{row['cluster_id']} ({row['name']})" if row["name"] else str(row["cluster_id"])
 
 
+def normal_name(name) -> str:
+    """A name as stored: runs of whitespace (newlines, tabs) become one space, ends trimmed."""
+    return " ".join(str(name).split())
+
+
 def resolve(known: list[dict], ref: str | int) -> dict:
-    text = str(ref).strip()
+    """The identity `ref` names: a cluster id, or a name (normalised like stored names, any
+    case, an unambiguous prefix)."""
+    text = normal_name(ref)
     if text.lstrip("-").isdigit():
         for row in known:
             if row["cluster_id"] == int(text):
                 return row
-    else:
+    elif text:
         low = text.casefold()
-        exact = [r for r in known if r["name"] and r["name"].casefold() == low]
-        found = exact or [r for r in known if r["name"] and r["name"].casefold().startswith(low)]
+        exact = [r for r in known if r["name"] and normal_name(r["name"]).casefold() == low]
+        found = exact or [r for r in known if r["name"] and normal_name(r["name"]).casefold().startswith(low)]
         if len(found) == 1 or (found and len({r["name"] for r in found}) == 1 and exact):
             return found[0]
         if len(found) > 1:
@@ -51,7 +58,7 @@ def list_identities(catalog: Catalog) -> dict:
 
 
 def name_identity(catalog: Catalog, ref: str, name: str) -> dict:
-    name = " ".join(str(name).split())
+    name = normal_name(name)
     if not name:
         raise CelvaultError("a character name cannot be empty")
     if name.lstrip("-").isdigit():

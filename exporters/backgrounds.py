@@ -14,6 +14,7 @@ from celvault.catalog import Catalog
 from celvault.catalog.store import sql_in
 from celvault.config import Config
 from celvault.queries.run import run_query
+from celvault.safe_paths import check_export_target
 from celvault.queries.search import Query
 
 from .images import big_enough, encode, frame_images
@@ -37,6 +38,7 @@ class BackgroundRequest:
 
 
 def export_backgrounds(catalog: Catalog, config: Config, out, req: BackgroundRequest, overwrite: bool = False) -> dict:
+    check_export_target(out, overwrite, catalog.path)  # before the work, not after it
     frames = run_query(catalog, config, Query(scenes=req.scenes, episodes=req.episodes, limit=ALL)).rows
     by_frame = {r["frame_id"]: r for r in frames}
     layers = catalog.read("layers", ["layer_id", "frame_id", "episode_id", "shot_index", "area"],
@@ -58,5 +60,5 @@ def export_backgrounds(catalog: Catalog, config: Config, out, req: BackgroundReq
     sub.repeats = auto_repeats([len(sub.items)], req.target_images)[0] if req.repeats == "auto" else int(req.repeats)
     manifest = {"celvault": __version__, "exporter": "backgrounds", "catalog": str(catalog.path),
                 "catalog_versions": catalog.versions(), "request": {**req.__dict__}}
-    path = write_dataset(Dataset([sub], req.resolution, False, manifest), out, overwrite)
+    path = write_dataset(Dataset([sub], req.resolution, False, manifest), out, overwrite, catalog.path)
     return {"out": str(path), "subsets": [{"folder": sub.folder, "images": len(sub.items), "repeats": sub.repeats}]}

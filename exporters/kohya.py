@@ -6,7 +6,8 @@
 
 Everything is written into a hidden sibling folder first and renamed into place at the end,
 so an interrupted export never leaves a half folder; an existing `out` is replaced only with
-`overwrite`. File names come from frame and layer ids, sorted.
+`overwrite`, and only when it is an earlier celvault export (never a catalogue, the current
+folder or a parent of it: celvault.safe_paths). File names come from frame and layer ids, sorted.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from celvault.errors import CelvaultError
+from celvault.safe_paths import MANIFEST, check_export_target, make_folder, writing
 
 from .naming import caption_text, safe_component
 
@@ -72,18 +74,36 @@ def dataset_toml(ds: Dataset, root: Path) -> str:
     return "\n".join(lines)
 
 
-def write_dataset(ds: Dataset, out: str | Path, overwrite: bool = False) -> Path:
-    out = Path(out).expanduser().absolute()
-    if out.exists() and not overwrite:
-        raise ExportError(f"{out} already exists: pass --overwrite to replace it")
+def write_dataset(ds: Dataset, out: str | Path, overwrite: bool = False, catalog_path=None) -> Path:
+    """Write `ds` to `out` atomically. An existing `out` is replaced only with `overwrite`, and
+    only when it is an earlier celvault export (see celvault.safe_paths)."""
+    out = check_export_target(out, overwrite, catalog_path)
     if not any(sub.items for sub in ds.subsets):
         raise ExportError("nothing to export: no image matches these filters")
     folders = [sub.folder for sub in ds.subsets]
     if len(set(folders)) != len(folders):
         raise ExportError(f"two subsets would share the folder {sorted(folders)[0]!r}: give them different triggers")
-    out.parent.mkdir(parents=True, exist_ok=True)
+    make_folder(out.parent)
     tmp = out.parent / f".{out.name}.celvault-partial"
-    shutil.rmtree(tmp, ignore_errors=True)  # what an earlier interrupted export left
+    with writing(out):
+        shutil.rmtree(tmp, ignore_errors=True)  # what an earlier interrupted export left
+        files = _write_files(ds, tmp)
+        (tmp / "dataset.toml").write_text(dataset_toml(ds, out), encoding="utf-8")
+        manifest = {**ds.manifest, "subsets": [{"folder": s.folder, "images": len(s.items), "repeats": s.repeats}
+                                                for s in ds.subsets], "files": files}
+        (tmp / MANIFEST).write_text(json.dumps(manifest, indent=2, sort_keys=True, ensure_ascii=False) + "\n",
+                                    encoding="utf-8")
+        old = out.parent / f".{out.name}.celvault-old"
+        if os.path.lexists(out):
+            check_export_target(out, overwrite, catalog_path)  # still an earlier export, just before it goes
+            shutil.rmtree(old, ignore_errors=True)
+            os.replace(out, old)
+        os.replace(tmp, out)
+        shutil.rmtree(old, ignore_errors=True)
+    return out
+
+
+def _write_files(ds: Dataset, tmp: Path) -> list[str]:
     files = []
     for sub in ds.subsets:
         folder = tmp / "img" / sub.folder
@@ -93,18 +113,7 @@ def write_dataset(ds: Dataset, out: str | Path, overwrite: bool = False) -> Path
             (folder / f"{stem}.png").write_bytes(item.image)
             (folder / f"{stem}.txt").write_text(caption_text(item.caption) + "\n", encoding="utf-8")
             files.append(f"img/{sub.folder}/{stem}.png")
-    (tmp / "dataset.toml").write_text(dataset_toml(ds, out), encoding="utf-8")
-    manifest = {**ds.manifest, "subsets": [{"folder": s.folder, "images": len(s.items), "repeats": s.repeats}
-                                            for s in ds.subsets], "files": files}
-    (tmp / "manifest.json").write_text(json.dumps(manifest, indent=2, sort_keys=True, ensure_ascii=False) + "\n",
-                                       encoding="utf-8")
-    old = out.parent / f".{out.name}.celvault-old"
-    if out.exists():
-        shutil.rmtree(old, ignore_errors=True)
-        os.replace(out, old)
-    os.replace(tmp, out)
-    shutil.rmtree(old, ignore_errors=True)
-    return out
+    return files
 
 
 def auto_repeats(counts: list[int], target: int) -> list[int]:

@@ -14,6 +14,7 @@ from celvault import __version__
 from celvault.catalog import Catalog
 from celvault.config import Config
 from celvault.queries.run import run_query
+from celvault.safe_paths import check_export_target
 from celvault.queries.search import Query
 
 from .images import BACKGROUNDS, big_enough, encode, frame_images, layer_images
@@ -71,6 +72,7 @@ def _check(req: LoraRequest, catalog: Catalog) -> set[str]:
 
 
 def export_lora(catalog: Catalog, config: Config, out, req: LoraRequest, overwrite: bool = False) -> dict:
+    check_export_target(out, overwrite, catalog.path)  # before the work, not after it
     available = _check(req, catalog)
     subsets = []
     for i, who in enumerate(req.characters):
@@ -92,6 +94,6 @@ def export_lora(catalog: Catalog, config: Config, out, req: LoraRequest, overwri
     manifest = {"celvault": __version__, "exporter": "lora", "catalog": str(catalog.path),
                 "catalog_versions": catalog.versions(), "request": {**req.__dict__}}
     path = write_dataset(Dataset(subsets, req.resolution, req.background == "keep-alpha" and req.layer == "character",
-                                 manifest), out, overwrite)
+                                 manifest), out, overwrite, catalog.path)
     return {"out": str(path), "subsets": [{"folder": s.folder, "images": len(s.items), "repeats": s.repeats}
                                           for s in subsets]}

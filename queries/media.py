@@ -7,6 +7,7 @@ from pathlib import Path
 
 from celvault.catalog import Catalog
 from celvault.catalog.store import sql_in
+from celvault.safe_paths import check_image_folder, make_folder, writing
 
 from .search import QueryResult
 
@@ -24,19 +25,21 @@ def _media(catalog: Catalog, result: QueryResult) -> tuple[str, dict[str, tuple[
 
 
 def write_images(catalog: Catalog, result: QueryResult, out_dir: str | Path) -> list[Path]:
-    """Each result's image as `<id>.<format>` in `out_dir` (written whole, then renamed)."""
-    out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
+    """Each result's image as `<id>.<format>` in `out_dir` (written whole, then renamed); never
+    inside a catalogue (celvault.safe_paths)."""
+    check_image_folder(out_dir)
+    out = make_folder(out_dir)
     key, media = _media(catalog, result)
     paths = []
-    for r in result.rows:
-        data, fmt = media[r[key]]
-        path = out / f"{r[key]}.{fmt}"
-        if not path.exists() or path.stat().st_size != len(data):
-            tmp = path.with_name(f".{path.name}.partial")
-            tmp.write_bytes(data)
-            os.replace(tmp, path)
-        paths.append(path)
+    with writing(out):
+        for r in result.rows:
+            data, fmt = media[r[key]]
+            path = out / f"{r[key]}.{fmt}"
+            if not path.exists() or path.stat().st_size != len(data):
+                tmp = path.with_name(f".{path.name}.partial")
+                tmp.write_bytes(data)
+                os.replace(tmp, path)
+            paths.append(path)
     return paths
 
 

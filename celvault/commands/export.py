@@ -31,7 +31,7 @@ def export():
 
 
 @export.command("lora")
-@click.argument("out", type=click.Path(file_okay=False))
+@click.argument("out", type=click.Path())
 @click.option("--character", "characters", multiple=True, required=True, metavar="NAME",
               help="Character name or cluster id (repeat for several subsets).")
 @click.option("--trigger", "triggers", multiple=True, metavar="TOKEN", help="Trigger token (one per --character).")
@@ -49,7 +49,7 @@ def export():
 @click.option("--min-size", type=click.IntRange(min=0), default=0, help="Skip images whose shorter side is smaller.")
 @click.option("--limit", type=click.IntRange(min=1), default=None, help="At most this many images per subset.")
 @click.option("--resolution", type=click.IntRange(64, 4096), default=512, show_default=True)
-@click.option("--overwrite", is_flag=True, help="Replace OUT if it exists.")
+@click.option("--overwrite", is_flag=True, help="Replace OUT if it is an earlier celvault export (never anything else).")
 @common_options
 def lora(out, characters, triggers, class_tokens, scenes, episodes, layer, background, repeats, captions, min_size,
          limit, resolution, overwrite, catalog_path, config_path, profile, as_json, quiet):
@@ -63,7 +63,7 @@ def lora(out, characters, triggers, class_tokens, scenes, episodes, layer, backg
 
 
 @export.command("backgrounds")
-@click.argument("out", type=click.Path(file_okay=False))
+@click.argument("out", type=click.Path())
 @click.option("--trigger", default="bgscene", show_default=True, help="Trigger token.")
 @click.option("--class", "class_tokens", default="scenery", show_default=True, help="Class tokens.")
 @click.option("--scene", "scenes", multiple=True, metavar="TAG", help="Only frames with these scene tags.")
@@ -75,7 +75,7 @@ def lora(out, characters, triggers, class_tokens, scenes, episodes, layer, backg
 @click.option("--min-size", type=click.IntRange(min=0), default=0, help="Skip images whose shorter side is smaller.")
 @click.option("--limit", type=click.IntRange(min=1), default=None, help="At most this many images.")
 @click.option("--resolution", type=click.IntRange(64, 4096), default=512, show_default=True)
-@click.option("--overwrite", is_flag=True, help="Replace OUT if it exists.")
+@click.option("--overwrite", is_flag=True, help="Replace OUT if it is an earlier celvault export (never anything else).")
 @common_options
 def backgrounds(out, trigger, class_tokens, scenes, episodes, dedup, repeats, captions, min_size, limit, resolution,
                 overwrite, catalog_path, config_path, profile, as_json, quiet):

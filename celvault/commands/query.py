@@ -21,9 +21,9 @@ from .common import common_options, emit_json, load_config, open_catalog
 @click.option("--limit", type=click.IntRange(min=1), default=50, show_default=True, help="At most this many results.")
 @click.option("--format", "fmt", type=click.Choice(["table", "json", "csv", "paths"]), default="table", show_default=True,
               help="paths: write each image to --out and print its path.")
-@click.option("--out", "out_dir", type=click.Path(file_okay=False), default="celvault-query", show_default=True,
+@click.option("--out", "out_dir", type=click.Path(), default="celvault-query", show_default=True,
               help="Folder for --format paths (files named by frame or layer id).")
-@click.option("--sheet", type=click.Path(dir_okay=False), default=None, metavar="FILE.png",
+@click.option("--sheet", type=click.Path(), default=None, metavar="FILE.png",
               help="Also write a contact sheet of the results (thumbnails with id and time).")
 @common_options
 def query(characters, scenes, episodes, words, where, text, layers, include_duplicates, limit, fmt, out_dir, sheet,
@@ -41,6 +41,12 @@ def query(characters, scenes, episodes, words, where, text, layers, include_dupl
     from celvault.queries.run import run_query
     from celvault.queries.search import Query
 
+    from celvault.safe_paths import check_image_folder, check_sheet_file
+
+    if fmt == "paths" and not as_json:
+        check_image_folder(out_dir)  # before the work: never into a catalogue
+    if sheet:
+        check_sheet_file(sheet)
     config = load_config(config_path, profile)
     catalog = open_catalog(catalog_path, config)
     q = Query(characters=list(characters), scenes=list(scenes), episodes=list(episodes), words=words, where=where,

@@ -19,6 +19,9 @@ from celvault.errors import IngestError
 from .shots import ShotParams, ShotTracker
 from .sources import KeptFrame, SourceSummary
 
+# a corrupt image is celvault's one-line IngestError; OpenCV's own [ WARN]/[ERROR] lines are noise
+cv2.utils.logging.setLogLevel(cv2.utils.logging.LOG_LEVEL_SILENT)
+
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".webp", ".bmp"}
 NAMED = re.compile(r"scene(\d+)_frame(\d+)_t(\d+(?:\.\d+)?)s$", re.IGNORECASE)
 
