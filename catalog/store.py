@@ -6,10 +6,11 @@ from pathlib import Path
 
 import lance
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from celvault.errors import CatalogError, CatalogNotFound
 
-from .schema import TABLES
+from .schema import KEYS, TABLES
 
 
 def sql_str(value: str) -> str:
@@ -86,13 +87,54 @@ class Catalog:
                 cols.append(pa.nulls(data.num_rows, field.type))
         return pa.Table.from_arrays(cols, schema=schema)
 
-    def append(self, table: str, data: pa.Table | None) -> None:
+    def append(self, table: str, data: pa.Table | None) -> int:
+        """Append the rows whose key is not in the table yet (one row per key): appending
+        the same rows twice, from a rerun or a second process, never duplicates a key.
+        Returns the rows appended."""
         if data is None or data.num_rows == 0:
-            return
+            return 0
+        key = KEYS.get(table)
+        if key and key in data.column_names:
+            data = self._new_keys_only(table, key, data)
+            if data.num_rows == 0:
+                return 0
         lance.write_dataset(
             self.conform(table, data), self.uri(table), mode="append",
             max_rows_per_file=self.rows_per_fragment,
         )
+        return data.num_rows
+
+    def _new_keys_only(self, table: str, key: str, data: pa.Table) -> pa.Table:
+        keys = data.column(key).to_pylist()
+        if len(set(keys)) != len(keys):
+            first: dict = {}
+            for i, k in enumerate(keys):
+                first.setdefault(k, i)
+            data = data.take(pa.array(sorted(first.values())))
+        present = self.present_keys(table, key, data.column(key))
+        if len(present) == 0:
+            return data
+        return data.filter(pc.invert(pc.is_in(data.column(key), value_set=present)))
+
+    def present_keys(self, table: str, key: str, keys: pa.ChunkedArray | pa.Array) -> pa.Array:
+        """Which of `keys` the table holds already. With a BTree index on the key (or a large
+        table and few keys): an indexed IN lookup per 1000 keys; otherwise one scan of the
+        key column (fast: the key column only, never the blobs)."""
+        ds = self.dataset(table)
+        rows = ds.count_rows()
+        keys = keys.combine_chunks() if isinstance(keys, pa.ChunkedArray) else keys
+        if rows == 0 or len(keys) == 0:
+            return pa.array([], keys.type)
+        indexed = any(list(ix.field_names) == [key] for ix in ds.describe_indices())
+        if indexed or (rows > 20 * len(keys) and len(keys) <= 1000):
+            found = []
+            values = keys.to_pylist()
+            for start in range(0, len(values), 1000):
+                where = sql_in(key, values[start:start + 1000])
+                found.append(ds.to_table(columns=[key], filter=where).column(key).combine_chunks())
+            return pa.concat_arrays(found).cast(keys.type)
+        have = ds.to_table(columns=[key]).column(key).combine_chunks()
+        return pc.filter(keys, pc.is_in(keys, value_set=have.cast(keys.type)))
 
     def ensure_columns(self, table: str, fields: list[pa.Field]) -> None:
         """Declare output columns up front: a metadata-only all-null column each."""

@@ -15,6 +15,29 @@ class CatalogNotFound(CatalogError):
         self.path = path
 
 
+class CatalogReadOnly(CatalogError):
+    """A writing command on a catalogue this process may not write."""
+
+    def __init__(self, path, command, reason):
+        super().__init__(f"catalogue {path} is read-only for celvault {command}: {reason} "
+                         "(readers such as status, query and export still work)")
+        self.path = path
+
+
+class CatalogBusy(CatalogError):
+    """Another writer holds the catalogue's writer lock (and waiting was not wanted)."""
+
+    def __init__(self, path, holder):
+        super().__init__(f"another {holder} is writing catalogue {path}; try again when it is done "
+                         "(without --no-wait, celvault waits for it)")
+        self.path = path
+        self.holder = holder
+
+
+class CatalogConflict(CatalogError):
+    """Lance refused a commit because another process changed the table at the same time."""
+
+
 class IngestError(CelvaultError):
     """An input could not be ingested; carries the offending path."""
 

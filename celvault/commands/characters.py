@@ -1,6 +1,6 @@
 import click
 
-from .common import common_options, emit_json, open_catalog
+from .common import common_options, emit_json, open_catalog, writes_catalog
 
 
 @click.group()
@@ -44,6 +44,7 @@ def list_cmd(catalog_path, config_path, profile, as_json, quiet):
 @click.argument("character")
 @click.argument("name")
 @common_options
+@writes_catalog("characters name")
 def name_cmd(character, name, catalog_path, config_path, profile, as_json, quiet):
     """Give CHARACTER (a cluster id, or its current name) the name NAME."""
     from celvault.identities import name_identity
@@ -63,6 +64,7 @@ def name_cmd(character, name, catalog_path, config_path, profile, as_json, quiet
 @click.argument("keep")
 @click.argument("other")
 @common_options
+@writes_catalog("characters merge")
 def merge_cmd(keep, other, catalog_path, config_path, profile, as_json, quiet):
     """Fold character OTHER into KEEP (its layers and frames; its name if KEEP has none)."""
     from celvault.identities import merge_identities

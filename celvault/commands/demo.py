@@ -2,7 +2,7 @@ from pathlib import Path
 
 import click
 
-from .common import emit_json, progress
+from .common import catalog_writer, emit_json, progress
 
 
 @click.command()
@@ -21,8 +21,9 @@ def demo(out_dir, catalog_path, episodes, seconds, as_json, quiet):
     with the default profile if its model weights are here, else the offline one (says which)."""
     from celvault.demo import run_demo
 
-    result = run_demo(out_dir, catalog_path or out_dir / "celvault.db", episodes=episodes, seconds=seconds,
-                      progress=progress(quiet, as_json))
+    catalog_path = catalog_path or out_dir / "celvault.db"
+    with catalog_writer(catalog_path, "demo", create=True):
+        result = run_demo(out_dir, catalog_path, episodes=episodes, seconds=seconds, progress=progress(quiet, as_json))
     if as_json:
         emit_json(result)
         return

@@ -1,6 +1,6 @@
 import click
 
-from .common import common_options, echo_err, emit_json, load_config, open_catalog, progress
+from .common import common_options, echo_err, emit_json, load_config, open_catalog, progress, writes_catalog
 
 
 @click.command()
@@ -13,6 +13,7 @@ from .common import common_options, echo_err, emit_json, load_config, open_catal
 @click.option("--detector", type=click.Choice(["adaptive", "transnetv2", "threshold"]), default=None,
               help="Shot detector (default adaptive; transnetv2 runs the pretrained TransNetV2 model).")
 @common_options
+@writes_catalog("ingest")
 def ingest(paths, series, interval, fmt, detector, catalog_path, config_path, profile, as_json, quiet):
     """Add episodes: video files (decoded, cut into shots, held frames dropped) or folders of
     extracted frames (names like scene0042_frame002156_t847.25s.jpg give shot, frame, time).

@@ -1,6 +1,6 @@
 import click
 
-from .common import common_options, emit_json, load_config, open_catalog, progress
+from .common import common_options, emit_json, load_config, open_catalog, progress, writes_catalog
 
 
 @click.command()
@@ -20,6 +20,7 @@ from .common import common_options, emit_json, load_config, open_catalog, progre
 @click.option("--recluster", is_flag=True,
               help="cluster: fit identities again over every layer (names carry over by shared members).")
 @common_options
+@writes_catalog("run")
 def run(stages, episodes, force, redo, device, batch_size, backends, preset, dilate, recluster, catalog_path,
         config_path, profile, as_json, quiet):
     """Run stages (all, in pipeline order, when none is named) over rows still missing.
