@@ -19,6 +19,7 @@ COMMANDS = {
     "query": "celvault.commands.query:query",
     "export": "celvault.commands.export:export",
     "demo": "celvault.commands.demo:demo",
+    "check": "celvault.commands.check:check",
 }
 
 SUMMARIES = {
@@ -31,6 +32,7 @@ SUMMARIES = {
     "query": "Find frames or layers by character, scene, episode, words and meaning.",
     "export": "Write a kohya_ss LoRA dataset of a character, or a background set.",
     "demo": "Make a synthetic episode and run the whole pipeline on it.",
+    "check": "Find (and with --repair fix) duplicate ids, orphan media, stale counts.",
 }
 
 

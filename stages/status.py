@@ -5,6 +5,7 @@ from __future__ import annotations
 import polars as pl
 
 from celvault.catalog import Catalog
+from celvault.catalog.check import quick_problems
 from celvault.config import Config
 
 from .runner import available_stages, build_stage
@@ -45,6 +46,8 @@ def catalog_status(catalog: Catalog, config: Config) -> dict:
     present = pl.from_arrow(frames_ds.to_table(columns=["episode_id"])).group_by("episode_id").len()
     have = dict(zip(present["episode_id"].to_list(), present["len"].to_list()))
     incomplete = [e["episode_id"] for e in per_episode.values() if have.get(e["episode_id"], 0) != e["frames_kept"]]
+    for eid, ep in per_episode.items():  # rows and header count the frames that are there
+        ep["frames_expected"], ep["frames_kept"] = ep["frames_kept"], int(have.get(eid, 0))
     frame_rows = sum(have.get(e, 0) for e in per_episode)
     layers = pl.from_arrow(catalog.read("layers", ["episode_id", "kind"]))
     for row in layers.group_by("episode_id", "kind").len().iter_rows(named=True):
@@ -64,4 +67,5 @@ def catalog_status(catalog: Catalog, config: Config) -> dict:
         "frames": frame_rows,
         "layers": layers.height,
         "incomplete": incomplete,
+        "check": quick_problems(catalog),  # cheap signs that `celvault check` would find something
     }

@@ -35,5 +35,9 @@ def status(catalog_path, config_path, profile, as_json, quiet):
     if ids:
         click.echo(f"characters: {ids['identities']} identities ({ids['named']} named), "
                    f"{ids['unassigned']} character layers unassigned")
+    expected = {ep["episode_id"]: ep.get("frames_expected") for ep in info["episodes"]}
     for eid in info["incomplete"]:
-        click.echo(f"episode {eid} is incomplete (interrupted ingest): ingest its source again to finish it")
+        click.echo(f"episode {eid} is incomplete ({expected.get(eid)} frames expected; an ingest is running or was "
+                   "interrupted): ingest its source again to finish it")
+    for note in info.get("check", []):
+        click.echo(f"check: {note}: `celvault check` lists it, `celvault check --repair` fixes it")
