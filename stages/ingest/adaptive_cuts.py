@@ -34,7 +34,8 @@ LOOKAHEAD = 5
 WINDOW = 3            # neighbours on each side for the adaptive ratio
 BLEND_STEPS = (2, 4)  # entry distances tried by the blend test
 FLASH_MAX_FRAMES = 3
-FLAT_SHARE = 0.15     # share of a blend's change that must lie in flat areas
+FLAT_SHARE = 0.05     # share of a blend's change that must lie in flat areas
+FADE_IN_MAX_S = 0.75  # a fade-in ramp after black or white lasts at most this long
 
 
 @dataclass
@@ -74,6 +75,7 @@ class AdaptiveCutDetector:
         self._pre_trans: _Entry | None = None
         self._last_clean: _Entry | None = None
         self._last_cut_t = -1e9
+        self._fade_in_t = -1e9            # time of the first frame after a blank run
         self._emit_shot = 0
         self.want_frame = False  # whether the frame just pushed may be kept (the driver holds it)
 
@@ -184,8 +186,12 @@ class AdaptiveCutDetector:
             return
         pre = self._last_clean
         jump = self.p.flash_jump
+        # the bright run follows `pre` directly (held frames before it are fine: a still shot)
+        # and lasts at most FLASH_MAX_FRAMES frames
+        if es[j - 1] is not pre:
+            return
         bright = [m for m in range(j, min(j + FLASH_MAX_FRAMES, len(es)))
-                  if es[m].feat.luma >= pre.feat.luma + jump and es[m].index - pre.index <= FLASH_MAX_FRAMES]
+                  if es[m].feat.luma >= pre.feat.luma + jump and es[m].index - es[j].index < FLASH_MAX_FRAMES]
         if not bright or bright[0] != j:
             return
         run_end = j
@@ -207,6 +213,8 @@ class AdaptiveCutDetector:
         if not e.flash:
             self._mark_flash(j)
         new_shot, skip, cut_at = False, False, None
+        if self._state == "after_blank" and e.t - self._fade_in_t > FADE_IN_MAX_S:
+            self._state = None  # the fade-in is over: later blends are dissolves, not its ramp
         if e.flash:
             skip = True
         elif e.blank:
@@ -217,10 +225,12 @@ class AdaptiveCutDetector:
         elif self.shot < 0:
             new_shot, cut_at = True, e.index
             self._state = "after_blank" if self._state == "blank" else None
+            self._fade_in_t = e.t
             self._last_clean = e
         elif self._state == "blank":
             new_shot, cut_at = True, (self._trans_start + e.index) // 2
             self._state = "after_blank"
+            self._fade_in_t = e.t
             self._last_clean = e
         elif self._state == "after_blank" and any(self._is_blend(m) for m in range(j, min(j + 3, len(self._entries)))):
             self._last_clean = e  # still fading in (kept as before, but no cut test)

@@ -22,7 +22,13 @@ import numpy as np
 CHANGED_DELTA = 25.0     # a half-size grey pixel "changed" when it moved more than this
 EDGE_MIN_PIXELS = 12     # fewer edge pixels than this: the edge measure is not used
 NORM_CONTENT, NORM_CHANGED, NORM_EDGES = 30.0, 0.45, 0.55  # each measure's "clear cut" level
+GRID = 4                 # regions: GRID x GRID cells, each with its own colour histogram
+NORM_REGIONS = 0.3       # mean cell histogram distance of a clear cut
+REGION_WEIGHT = 0.5      # share of the combined measure that is the regions' measure
+_HUE_BINS, _VAL_BINS = 12, 4
+_CODES = _HUE_BINS * _VAL_BINS + _VAL_BINS  # coloured (hue x value) + grey (value)
 _KERNEL = np.ones((3, 3), np.uint8)
+TINY = (32, 18)
 
 
 @dataclass
@@ -35,6 +41,8 @@ class Features:
     flat: np.ndarray        # bool, half size: no edge within two pixels
     luma: float
     sat: float
+    cells: np.ndarray       # float32 [GRID*GRID, _CODES]: each cell's colour histogram (sums to 1)
+    tiny: np.ndarray        # float32 grey, TINY size: the blend test (small motion averages out)
 
 
 def features(probe_rgb: np.ndarray) -> Features:
@@ -51,8 +59,24 @@ def features(probe_rgb: np.ndarray) -> Features:
         grey=cv2.GaussianBlur(grey_small, (3, 3), 0).astype(np.float32),
         hsv=hsv.astype(np.int16),
         edges=edges, edges_wide=edges_wide, flat=cv2.dilate(edges_wide.view(np.uint8), _KERNEL) == 0,
-        luma=float(grey_full.mean()), sat=float(hsv[..., 1].mean()),
+        luma=float(grey_full.mean()), sat=float(hsv[..., 1].mean()), cells=cell_histograms(probe_rgb),
+        tiny=cv2.resize(grey_small, TINY, interpolation=cv2.INTER_AREA).astype(np.float32),
     )
+
+
+def cell_histograms(rgb: np.ndarray) -> np.ndarray:
+    """Per cell of a GRID x GRID split: histogram of hue x value (pixels with colour) and of
+    value alone (grey pixels). A cut replaces most cells' colours at once; motion, effects and
+    a walking character change a few cells, pans shift them only a little."""
+    h, w = rgb.shape[:2]
+    hsv = cv2.cvtColor(rgb, cv2.COLOR_RGB2HSV)
+    hue = hsv[..., 0].astype(np.int32) * _HUE_BINS // 180
+    val = hsv[..., 2].astype(np.int32) * _VAL_BINS // 256
+    code = np.where(hsv[..., 1] > 50, hue * _VAL_BINS + val, _HUE_BINS * _VAL_BINS + val)
+    cell = (np.arange(h)[:, None] * GRID // h) * GRID + (np.arange(w)[None, :] * GRID // w)
+    counts = np.bincount((cell * _CODES + code).ravel(), minlength=GRID * GRID * _CODES)
+    counts = counts.reshape(GRID * GRID, _CODES).astype(np.float32)
+    return counts / np.maximum(counts.sum(1, keepdims=True), 1.0)
 
 
 def is_held(a: Features, b: Features, delta: float, fraction: float) -> bool:
@@ -65,12 +89,14 @@ class Measures:
     content: float   # mean |HSV delta|, 0-255
     changed: float   # share of pixels that changed, 0-1
     edges: float     # edge change ratio, 0-1 (or -1 when neither frame has edges)
+    regions: float   # mean histogram distance over the grid's cells, 0-1
 
     def combined(self) -> float:
         parts = [min(self.content / NORM_CONTENT, 2.0), min(self.changed / NORM_CHANGED, 2.0)]
         if self.edges >= 0:
             parts.append(min(self.edges / NORM_EDGES, 2.0))
-        return float(sum(parts) / len(parts))
+        pixels = sum(parts) / len(parts)
+        return float((1 - REGION_WEIGHT) * pixels + REGION_WEIGHT * min(self.regions / NORM_REGIONS, 2.0))
 
 
 def _content(a: np.ndarray, b: np.ndarray) -> float:
@@ -92,16 +118,17 @@ def measures(a: Features, b: Features) -> Measures:
         exiting = float((a.edges & ~b.edges_wide).sum()) / max(na, 1)
         entering = float((b.edges & ~a.edges_wide).sum()) / max(nb, 1)
         edge = max(exiting, entering)
-    return Measures(content, changed, edge)
+    regions = float(0.5 * np.abs(b.cells - a.cells).sum(1).mean())
+    return Measures(content, changed, edge, regions)
 
 
 def blend_residual(a: Features, ta: int, m: Features, tm: int, b: Features, tb: int) -> tuple[float, float]:
     """(residual ratio, span): how far `m` is from the blend of `a` and `b` at its place in time,
     relative to how much `a` and `b` differ; span is that difference (mean grey levels)."""
     k = (tm - ta) / max(tb - ta, 1)
-    diff = b.grey - a.grey
+    diff = b.tiny - a.tiny
     span = float(np.abs(diff).mean())
-    resid = float(np.abs(m.grey - (a.grey + k * diff)).mean())
+    resid = float(np.abs(m.tiny - (a.tiny + k * diff)).mean())
     return resid / max(span, 1e-3), span
 
 

@@ -35,9 +35,9 @@ class ShotParams:
     min_shot_s: float = 0.25
     detector: str = "adaptive"     # adaptive | transnetv2 | threshold
     white_level: float = 235.0     # mean luma over which a grey-ish frame is white (fades, flashes)
-    min_score: float = 0.35        # adaptive: the combined measure a cut needs at least
+    min_score: float = 0.6         # adaptive: the combined measure a cut needs at least
     adaptive_ratio: float = 3.0    # adaptive: ... and this many times its neighbours' mean
-    blend_span: float = 4.0        # adaptive: grey levels between the ends of a blend test
+    blend_span: float = 8.0        # adaptive: grey levels between the ends of a blend test
     blend_residual: float = 0.3    # adaptive: a frame within this share of the blend is a blend
     flash_jump: float = 35.0       # adaptive: a flash is this much brighter (mean luma)
     transnet_threshold: float = 0.5
