@@ -164,3 +164,13 @@ def test_transnetv2_loads_shipped_weights_and_finds_a_cut():
     det, labels = detect(frames, ShotParams(detector="transnetv2"))
     assert det.boundaries == [0, 40]
     assert [lb.shot for lb in labels] == [0] * 40 + [1] * 40
+
+
+def test_auto_detector_is_adaptive_without_cuda():
+    from celvault.stages.ingest.shots import cuda_present, resolve_detector
+
+    if cuda_present():
+        pytest.skip("a CUDA device is present")
+    assert resolve_detector(ShotParams(detector="auto")) == "adaptive"
+    assert type(make_detector(ShotParams(detector="auto"))).__name__ == "AdaptiveCutDetector"
+    assert resolve_detector(ShotParams(detector="transnetv2")) == "transnetv2"

@@ -1,12 +1,16 @@
 """Per-probe features and the frame-to-frame measures the adaptive cut detector judges.
 
 Every probe (160x90 RGB) becomes a small `Features` record: grey and HSV at half size, a
-Canny edge map, mean luma and saturation, and the full-probe grey used by the held-frame
-test. Measures between two records: colour content (mean |HSV delta|, PySceneDetect's
-content value), the share of pixels whose grey level changed, and the edge change ratio
-(edges of one frame with no edge near them in the other). `combined` folds the three into
-one number where ~1 means "a clear cut". `blend_residual` says how far a frame is from the
-time-weighted blend of two others: small for dissolves and fade ramps, ~1 for motion.
+Canny edge map, mean luma and saturation, the full-probe grey used by the held-frame test,
+a 32x18 grey for the blend test and a 4x4 grid of colour histograms. Measures between two
+records: colour content (mean |HSV delta|, PySceneDetect's content value), the share of
+pixels whose grey level changed, the edge change ratio (edges of one frame with no edge near
+them in the other), and the regions measure (mean histogram distance over the grid's cells:
+a cut changes most cells at once, effects, a walking character or a close-up's gesture a few,
+pans shift them little). `combined` folds them into one number where ~1 means "a clear cut"
+(half pixel measures, half regions). `blend_residual` says how far a frame is, at 32x18, from
+the time-weighted blend of two others: small for dissolves and fade ramps (even under shake
+or a slow zoom, which that size averages out), ~1 for motion.
 
 Bad at: flat frames with almost no edges (the edge measure then says nothing and is left
 out), global lighting ramps (they look like a blend), and very small frames (< 32 px).
