@@ -1,11 +1,17 @@
-"""Background plates: the per-pixel temporal median of a static shot's frames.
+"""Background plates: the per-pixel temporal median of a static shot's still-camera frames.
 
 Inside a shot whose camera does not move, every pixel shows the background in most frames
-as characters move about, so the median over the shot's frames is the background plate and
-pixels that differ from it are foreground. Where this does not hold it says why: shots with
-too few frames, moving cameras (most pixels of most frames disagree with the median), and
-single frames that disagree (a fade). A character that never moves during the shot is part
-of its plate: the plate cannot see behind it (the `seen` map tells where it could).
+as characters move about, so the median over those frames is the background plate and
+pixels that differ from it are foreground. Whether the camera moved is judged on the
+background only (stages/camera_motion.py: block votes that ignore blocks where a character
+is), pair by consecutive pair; the plate is built from the longest run of frames linked by
+still pairs, so a shot whose camera settles after a move gets a plate for its settled frames.
+Frames outside the run say why (moving camera, a fade, too little background to tell).
+
+A character that stands still for most of the shot is in the median. Where frames show it
+gone, the region they differ in has the character's outline in the plate and no edge in the
+frame: the plate is repaired there from those frames (stages/ghosts.py), so no ghost is cut
+from the background and the character is found where it stood.
 """
 
 from __future__ import annotations
@@ -17,6 +23,7 @@ import numpy as np
 
 from celvault.catalog.store import sql_in, sql_str
 
+from .camera_motion import MotionSettings, PairMotion, pair_motion, working_grey
 from .layers import decode_frame
 
 
@@ -27,6 +34,8 @@ class Plate:
     seen: np.ndarray | None = None  # HxW bool: most frames agree with the plate here
     reason: str | None = None  # why the shot has no usable plate
     agreement: dict[str, float] = field(default_factory=dict)
+    verdicts: dict[str, str | None] = field(default_factory=dict)  # frame_id -> why not (None: fits)
+    repaired: int = 0  # pixels taken from frames where a character that stood in the plate had left
 
 
 def difference(rgb: np.ndarray, plate: np.ndarray) -> np.ndarray:
@@ -34,60 +43,103 @@ def difference(rgb: np.ndarray, plate: np.ndarray) -> np.ndarray:
     return np.abs(rgb.astype(np.int16) - plate.astype(np.int16)).max(axis=2).astype(np.uint8)
 
 
-def _matched(a: np.ndarray, b: np.ndarray, tolerance: int, margin: int) -> float:
-    if margin:
-        a, b = a[margin:-margin, margin:-margin], b[margin:-margin, margin:-margin]
-    return float((np.abs(a.astype(np.int16) - b.astype(np.int16)) <= tolerance).mean())
+def agreement(rgb: np.ndarray, plate: np.ndarray, tolerance: int) -> float:
+    return float((difference(rgb, plate) <= tolerance).mean())
 
 
-def camera_moves(frames: list[np.ndarray], tolerance: int) -> bool:
-    """Whether the camera pans or shakes: consecutive frames agree better after the global
-    shift phase correlation finds than as they are. Characters moving over a still
-    background can pull the shift their way, but then the shifted frames agree worse."""
-    import cv2
+def _runs(verdicts: list[str], n: int) -> list[list[int]]:
+    """Frames linked by pairs whose camera stayed put (or showed nothing that could move)."""
+    runs, cur = [], [0]
+    for i, v in enumerate(verdicts):
+        if v in ("still", "flat"):
+            cur.append(i + 1)
+        else:
+            runs.append(cur)
+            cur = [i + 1]
+    runs.append(cur)
+    return [r for r in runs if r and r[0] < n]
 
-    grey = [cv2.cvtColor(f, cv2.COLOR_RGB2GRAY) for f in frames]
-    window = cv2.createHanningWindow(grey[0].shape[::-1], cv2.CV_32F)
-    votes = []
-    for a, b in zip(grey, grey[1:]):
-        (dx, dy), _ = cv2.phaseCorrelate(a.astype(np.float32), b.astype(np.float32), window)
-        if np.hypot(dx, dy) < 0.5:
-            votes.append(False)
-            continue
-        margin = int(np.ceil(max(abs(dx), abs(dy)))) + 1
-        still = _matched(a, b, tolerance, margin)
-        shifted = max(_matched(a, cv2.warpAffine(b, np.float32([[1, 0, sx], [0, 1, sy]]), b.shape[::-1]),
-                               tolerance, margin) for sx, sy in ((dx, dy), (-dx, -dy)))
-        votes.append(shifted > still + 0.01)
-    return sum(votes) * 2 > len(votes)
+
+def still_run(greys: list[np.ndarray], motion: MotionSettings) -> tuple[list[int], list[str]]:
+    """The longest run of still-camera frames, and every consecutive pair's verdict."""
+    pairs = [pair_motion(a, b, None, motion).verdict(motion.min_votes) for a, b in zip(greys, greys[1:])]
+    for run in sorted(_runs(pairs, len(greys)), key=len, reverse=True):
+        # a slow pan can look still pair by pair; its first and last frames show the move
+        if len(run) < 3 or pair_motion(greys[run[0]], greys[run[-1]], None, motion).verdict(motion.min_votes) != "moved":
+            return run, pairs
+    return [], pairs
+
+
+def _why_not(i: int, pairs: list[str]) -> str:
+    near = pairs[max(0, i - 1):i + 1]
+    if "moved" in near:
+        return "moving camera"
+    return "camera still unsure (too little background visible to tell)"
 
 
 def build_plate(frames: list[tuple[str, np.ndarray]], tolerance: int, min_frames: int,
-                static_fraction: float) -> Plate:
+                static_fraction: float, motion: MotionSettings | None = None, ghost_ratio: float = 1.5) -> Plate:
     n = len(frames)
     if n < min_frames:
         what = "one-frame shot" if n == 1 else f"{n}-frame shot"
         return Plate(n, reason=f"{what} (a plate needs {min_frames})")
-    if camera_moves([rgb for _, rgb in frames], tolerance):
-        return Plate(n, reason="moving camera")
-    stack = np.stack([rgb for _, rgb in frames])
-    image = np.median(stack, axis=0).round().astype(np.uint8)
-    matches = np.stack([difference(rgb, image) <= tolerance for _, rgb in frames])
-    agreement = {fid: float(m.mean()) for (fid, _), m in zip(frames, matches)}
-    plate = Plate(n, image, matches.sum(axis=0) >= max(2, (n + 1) // 2), agreement=agreement)
-    if float(np.median(list(agreement.values()))) < static_fraction:
-        plate.reason = "moving camera (most pixels differ from the median)"
-    return plate
+    motion = motion or MotionSettings()
+    if len({rgb.shape for _, rgb in frames}) > 1:
+        return Plate(n, reason="frame sizes differ within the shot")
+    run, pairs = still_run([working_grey(rgb) for _, rgb in frames], motion)
+    if len(run) < min_frames:
+        moved = sum(v == "moved" for v in pairs)
+        return Plate(n, reason="moving camera" if moved else f"no {min_frames} frames with a still camera")
+    image = np.median(np.stack([frames[i][1] for i in run]), axis=0).round().astype(np.uint8)
+    agree = {i: agreement(frames[i][1], image, tolerance) for i in run}
+    floor = max(static_fraction, 0.6 * float(np.median(list(agree.values()))))
+    kept = [i for i in run if agree[i] >= floor]  # not a fade, dissolve or flash inside the run
+    if len(kept) < min_frames:
+        return Plate(n, reason="frames differ from their shot's plate (a fade or a flash)")
+    if len(kept) < len(run):
+        image = np.median(np.stack([frames[i][1] for i in kept]), axis=0).round().astype(np.uint8)
+    from .ghosts import repair_ghosts
+
+    image, repaired = repair_ghosts(image, [frames[i][1] for i in kept], tolerance, ghost_ratio)
+    matches = np.stack([difference(frames[i][1], image) <= tolerance for i in kept])
+    seen = matches.sum(axis=0) >= max(2, (len(kept) + 1) // 2)
+    if repaired is not None:
+        seen |= repaired
+    verdicts: dict[str, str | None] = {}
+    for i, (fid, rgb) in enumerate(frames):
+        if i in kept:
+            verdicts[fid] = None
+        elif i in run:
+            verdicts[fid] = "frame differs from its shot's plate (a fade, dissolve or flash)"
+        elif agreement(rgb, image, tolerance) < floor:
+            verdicts[fid] = "frame differs from its shot's plate (a fade, dissolve or flash)"
+        else:
+            verdicts[fid] = _why_not(i, pairs)
+    return Plate(n, image, seen, agreement={frames[i][0]: agree[i] for i in run}, verdicts=verdicts,
+                 repaired=0 if repaired is None else int(repaired.sum()))
+
+
+def fits_unseen(rgb: np.ndarray, plate: Plate, tolerance: int, static_fraction: float,
+                motion: MotionSettings) -> str | None:
+    """For a frame the plate was not built from: its background blocks must match the plate
+    where they are, not shifted."""
+    if agreement(rgb, plate.image, tolerance) < static_fraction:
+        return "frame differs from its shot's plate (a fade or a camera move)"
+    votes: PairMotion = pair_motion(working_grey(rgb), working_grey(plate.image), None, motion)
+    verdict = votes.verdict(motion.min_votes)
+    return "moving camera" if verdict == "moved" else None
 
 
 class ShotPlates:
     """Plates of the shots a stage is working through (a few kept in memory)."""
 
-    def __init__(self, catalog, tolerance: int = 24, min_frames: int = 3, static_fraction: float = 0.5,
-                 max_frames: int = 24, keep: int = 4):
+    def __init__(self, catalog, tolerance: int = 24, min_frames: int = 3, static_fraction: float = 0.25,
+                 max_frames: int = 48, keep: int = 4, motion: MotionSettings | None = None,
+                 ghost_ratio: float = 1.5):
         self.catalog = catalog
         self.tolerance, self.min_frames = int(tolerance), int(min_frames)
         self.static_fraction, self.max_frames = float(static_fraction), int(max_frames)
+        self.motion, self.ghost_ratio = motion or MotionSettings(), float(ghost_ratio)
         self._cache: OrderedDict = OrderedDict()
         self._keep = keep
 
@@ -106,18 +158,19 @@ class ShotPlates:
         key = (episode_id, int(shot_index))
         if key not in self._cache:
             frames = self._shot_frames(episode_id, shot_index)
-            self._cache[key] = build_plate(frames, self.tolerance, self.min_frames, self.static_fraction)
+            self._cache[key] = build_plate(frames, self.tolerance, self.min_frames, self.static_fraction,
+                                           self.motion, self.ghost_ratio)
             while len(self._cache) > self._keep:
                 self._cache.popitem(last=False)
         self._cache.move_to_end(key)
         return self._cache[key]
 
-    def applies(self, plate: Plate, rgb: np.ndarray) -> str | None:
+    def applies(self, plate: Plate, rgb: np.ndarray, frame_id: str | None = None) -> str | None:
         """None when the plate can be used for this frame, else why not."""
         if plate.reason:
             return plate.reason
         if plate.image.shape != rgb.shape:
             return "frame size differs from its shot"
-        if float((difference(rgb, plate.image) <= self.tolerance).mean()) < self.static_fraction:
-            return "frame differs from its shot's plate (a fade or a camera move)"
-        return None
+        if frame_id is not None and frame_id in plate.verdicts:
+            return plate.verdicts[frame_id]
+        return fits_unseen(rgb, plate, self.tolerance, self.static_fraction, self.motion)

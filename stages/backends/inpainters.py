@@ -104,7 +104,7 @@ class PlateInpainter(Inpainter):
     (and frames no plate applies to) with the `fallback` inpainter."""
 
     section = "plate"
-    defaults = {"tolerance": 24, "min_frames": 3, "static_fraction": 0.5, "max_frames": 24, "fallback": "telea"}
+    defaults = {"tolerance": 24, "min_frames": 3, "static_fraction": 0.25, "max_frames": 48, "fallback": "telea"}
 
     def __init__(self, settings, device="cpu", catalog=None):
         super().__init__(settings, device, catalog)
@@ -128,7 +128,7 @@ class PlateInpainter(Inpainter):
         filled, rest, methods = [], [], []
         for f, m in zip(frames, masks):
             plate = self._plates.get(f.episode_id, f.shot_index)
-            why = self._plates.applies(plate, f.rgb)
+            why = self._plates.applies(plate, f.rgb, f.frame_id)
             if why:
                 filled.append(f.rgb)
                 rest.append(m)

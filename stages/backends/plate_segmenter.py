@@ -1,5 +1,8 @@
 """`plate` segmentation, no weights: pixels that differ from the shot's background plate.
 
+The plate comes with the frame (`reference`), so the segment stage can drop regions that
+match it, ghosts of characters the plate holds, and background the camera moved.
+
 Frames where no plate applies (moving camera, too few frames in the shot, a fade) go to the
 `fallback` backend (a rembg model or sam2), or with `fallback: none` are reported as
 skipped: no layers, `layer_count` null and `segment_method` saying why.
@@ -18,7 +21,7 @@ from celvault.stages.plate import ShotPlates, difference
 @register("segmenter", "plate")
 class PlateSegmenter(Segmenter):
     section = "plate"
-    defaults = {"tolerance": 24, "min_frames": 3, "static_fraction": 0.5, "max_frames": 24, "fallback": "none"}
+    defaults = {"tolerance": 24, "min_frames": 3, "static_fraction": 0.25, "max_frames": 48, "fallback": "none"}
 
     def __init__(self, settings, device="cpu", catalog=None):
         super().__init__(settings, device, catalog)
@@ -64,13 +67,13 @@ class PlateSegmenter(Segmenter):
         scale = 127.0 / max(int(self.options["tolerance"]), 1)  # soft alpha 127 at the tolerance
         for i, f in enumerate(frames):
             plate = self.plates.get(f.episode_id, f.shot_index)
-            why = self.plates.applies(plate, f.rgb)
+            why = self.plates.applies(plate, f.rgb, f.frame_id)
             if why:
                 out.append(None)
                 left.append((i, why))
                 continue
             soft = np.clip(difference(f.rgb, plate.image).astype(np.float32) * scale, 0, 255).astype(np.uint8)
-            out.append(Segmentation("plate", soft=soft))
+            out.append(Segmentation("plate", soft=soft, reference=plate.image))
         fb = self.fallback()
         if left and fb is not None:
             done = fb.segment([frames[i] for i, _ in left])

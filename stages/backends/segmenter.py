@@ -18,6 +18,7 @@ class Segmentation:
     soft: np.ndarray | None = None  # HxW uint8 soft alpha of every character (semantic backends)
     masks: list[np.ndarray] | None = None  # one HxW bool mask per candidate instance (sam2)
     skipped: str | None = None  # nothing computed for this frame, and why
+    reference: np.ndarray | None = None  # HxWx3 background the frame was compared with (plate), for plausibility
 
 
 class Backend:
