@@ -5,7 +5,9 @@ plate) or candidate instance masks (sam2). A soft alpha is refined with the pres
 (configs/segment/) and split into connected regions; fragments under `min_area` and regions
 over `max_area` (fractions of the frame) are dropped. Each remaining instance becomes a
 `character` layer: RGBA cut-out of its bbox (soft alpha kept) and binary mask in layer_media.
-On frames: `segment_method` (what produced the layers, or why nothing did) and
+Every region must first pass the plausibility checks (stages/plausible.py: no thin strips,
+hollow rings, scattered specks, nor with a plate, pieces of background or ghosts); what they
+drop is counted per reason in the run report. On frames: `segment_method` (what produced the layers, or why nothing did) and
 `layer_count` (null when the frame was skipped).
 """
 
@@ -21,15 +23,17 @@ from celvault.registry import register
 from .base import REPRESENTATIVE_FRAMES
 from .layers import LayerBatch, frames_in
 from .model_stage import ModelStage
+from .plausible import Plausibility, judge
 from .refine import from_masks, instances, load_preset, refine
 
 LAYER_KINDS = "kind IN ('character', 'background')"
+DROPPED = "region dropped: "  # report keys of regions the plausibility checks dropped
 
 
 @register("stage", "segment")
 class SegmentStage(ModelStage):
     name = "segment"
-    version = 1
+    version = 2  # 2: plausibility checks on every region
     backend_kind = "segmenter"
     default_backend = "isnet-anime"
     table = "frames"
@@ -53,10 +57,16 @@ class SegmentStage(ModelStage):
             raise ConfigError("stages.segment: min_area and max_area are fractions of the frame") from None
         if not 0 <= self.min_area < self.max_area <= 1:
             raise ConfigError("stages.segment: need 0 <= min_area < max_area <= 1 (fractions of the frame)")
+        self.plausible = Plausibility.from_settings(self.settings.get("plausible"))
 
     def params(self):
         return {"preset": self.preset.params(), "min_area": self.min_area, "max_area": self.max_area,
-                self.backend: self.model.params()}
+                "plausible": self.plausible.params(), self.backend: self.model.params()}
+
+    def summary(self) -> list[str]:
+        lines = [f"{n} {self.row_noun}: {m}" for m, n in sorted(self._methods.items()) if not m.startswith(DROPPED)]
+        return lines + [f"{n} regions dropped: {m[len(DROPPED):]}" for m, n in sorted(self._methods.items())
+                        if m.startswith(DROPPED)]
 
     def run(self, rows: pa.Table) -> dict:
         made_by = self.config_id()
@@ -75,6 +85,14 @@ class SegmentStage(ModelStage):
             else:
                 alpha, mask = refine(seg.soft, self.preset)
                 found = instances(mask, alpha, lo, hi)
+            kept = []
+            for inst in found:
+                why = judge(inst.mask, frame.rgb, self.plausible, seg.reference)
+                if why:
+                    self._methods[DROPPED + why] += 1
+                else:
+                    kept.append(inst)
+            found = kept
             for i, inst in enumerate(found):
                 batch.add_character(frame, i, inst, seg.method, made_by)
             methods.append(seg.method)

@@ -1,0 +1,138 @@
+"""Could this region be a character? Shape and plate checks applied to every segmented region,
+whatever the backend, so that strips, hollow rings and pieces of background never become
+character layers.
+
+- thin strip: the thickest point (largest inscribed circle, from the distance transform) is
+  under `min_thickness` of the frame height, or the region is over `max_aspect` times longer
+  than that thickness (edges of a background that moved, seams);
+- mostly holes: holes make up over `max_holes` of the filled shape (rings, frames);
+- low solidity: area under `min_solidity` of the convex hull (scattered specks joined up);
+- matches the plate: with a background plate, over `max_plate_match` of the region's pixels
+  are within the tolerance of the plate (noise, a small exposure change);
+- ghost: with a plate, its outline is an edge in the plate and not in the frame (a character
+  that was in the plate and has left; stages/ghosts.py);
+- background that moved: with a plate, the region matches the plate a few px away (a camera
+  move the motion check missed); a character matches it nowhere.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, fields
+
+import numpy as np
+
+from celvault.errors import ConfigError
+
+
+@dataclass(frozen=True)
+class Plausibility:
+    enabled: bool = True
+    min_thickness: float = 0.02
+    max_aspect: float = 9.0
+    max_holes: float = 0.5
+    min_solidity: float = 0.2
+    max_plate_match: float = 0.5
+    tolerance: int = 24
+    ghost_ratio: float = 1.5
+    max_shift: float = 0.03  # shifts (fraction of the frame width) tried by the moved-background check
+
+    @classmethod
+    def from_settings(cls, section: dict | None) -> "Plausibility":
+        section = dict(section or {})
+        known = {f.name: f.type for f in fields(cls)}
+        unknown = sorted(set(section) - set(known))
+        if unknown:
+            raise ConfigError(f"stages.segment.plausible: unknown setting(s) {', '.join(unknown)}; "
+                              f"known: {', '.join(known)}")
+        try:
+            out = cls(**{k: (bool(v) if k == "enabled" else int(v) if k == "tolerance" else float(v))
+                         for k, v in section.items()})
+        except (TypeError, ValueError):
+            raise ConfigError("stages.segment.plausible: thresholds must be numbers") from None
+        if not (0 <= out.max_holes <= 1 and 0 <= out.min_solidity <= 1 and 0 <= out.max_plate_match <= 1):
+            raise ConfigError("stages.segment.plausible: max_holes, min_solidity, max_plate_match are fractions")
+        return out
+
+    def params(self) -> dict:
+        return asdict(self)
+
+
+def _crop(mask: np.ndarray, pad: int = 2):
+    ys, xs = np.nonzero(mask)
+    y0, y1 = max(0, ys.min() - pad), min(mask.shape[0], ys.max() + 1 + pad)
+    x0, x1 = max(0, xs.min() - pad), min(mask.shape[1], xs.max() + 1 + pad)
+    return slice(y0, y1), slice(x0, x1)
+
+
+def shape_reason(mask: np.ndarray, frame_height: int, p: Plausibility) -> str | None:
+    """Why a region's shape cannot be a character, or None. `mask` may be a crop."""
+    import cv2
+
+    m = mask.astype(np.uint8)
+    area = int(m.sum())
+    if not area:
+        return "empty"
+    padded = cv2.copyMakeBorder(m, 1, 1, 1, 1, cv2.BORDER_CONSTANT, value=0)
+    thickness = 2.0 * float(cv2.distanceTransform(padded, cv2.DIST_L2, 5).max())
+    pts = cv2.findNonZero(m)
+    (_, _), (rw, rh), _ = cv2.minAreaRect(pts)
+    if thickness < p.min_thickness * frame_height or max(rw, rh) > p.max_aspect * max(thickness, 1.0):
+        return "thin strip"
+    # holes: what flood-filling the outside leaves unreached, beyond the region itself
+    outside = padded.copy()
+    cv2.floodFill(outside, None, (0, 0), 2)
+    filled = int((outside != 2).sum())
+    if filled and (filled - area) / filled > p.max_holes:
+        return "mostly holes"
+    hull = cv2.convexHull(pts)
+    hull_area = float(cv2.contourArea(hull))
+    if hull_area > 0 and area / hull_area < p.min_solidity:
+        return "low solidity"
+    return None
+
+
+def judge(mask: np.ndarray, rgb: np.ndarray, p: Plausibility, plate: np.ndarray | None = None) -> str | None:
+    """Why a region (HxW bool, frame coordinates) cannot be a character, or None to keep it."""
+    if not p.enabled:
+        return None
+    ys, xs = _crop(mask)
+    crop = mask[ys, xs]
+    why = shape_reason(crop, mask.shape[0], p)
+    if why or plate is None or plate.shape != rgb.shape:
+        return why
+    from .ghosts import edges, outline_ratio
+    from .plate import difference
+
+    pad = 4
+    ys = slice(max(0, ys.start - pad), min(mask.shape[0], ys.stop + pad))
+    xs = slice(max(0, xs.start - pad), min(mask.shape[1], xs.stop + pad))
+    crop, f, b = mask[ys, xs], rgb[ys, xs], plate[ys, xs]
+    if float((difference(f, b)[crop] <= p.tolerance).mean()) > p.max_plate_match:
+        return "matches the plate"
+    if outline_ratio(crop, edges(f), edges(b)) >= p.ghost_ratio:
+        return "ghost (outline in the plate, not the frame)"
+    if p.max_shift and shifted_background(mask, rgb, plate, p, int(round(p.max_shift * mask.shape[1]))):
+        return "background that moved (matches the plate shifted)"
+    return None
+
+
+def shifted_background(mask: np.ndarray, rgb: np.ndarray, plate: np.ndarray, p: Plausibility, radius: int) -> bool:
+    """Whether the region's pixels match the plate a few px away: background the camera moved
+    (a pan or shake the motion check missed), not a character, which matches it nowhere."""
+    ys, xs = _crop(mask, radius)
+    m, f, b = mask[ys, xs], rgb[ys, xs].astype(np.int16), plate[ys, xs].astype(np.int16)
+    h, w = m.shape
+    inner = np.zeros_like(m)
+    inner[radius:h - radius, radius:w - radius] = m[radius:h - radius, radius:w - radius]
+    if not inner.any():
+        return False
+    fm = f[inner]
+    step = max(1, radius // 8)
+    for dy in range(-radius, radius + 1, step):
+        for dx in range(-radius, radius + 1, step):
+            if not (dx or dy):
+                continue
+            moved = np.roll(b, (dy, dx), axis=(0, 1))[inner]
+            if float((np.abs(fm - moved).max(axis=1) <= p.tolerance).mean()) > p.max_plate_match:
+                return True
+    return False
