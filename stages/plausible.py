@@ -23,6 +23,8 @@ import numpy as np
 
 from celvault.errors import ConfigError
 
+MOVED_BACKGROUND = "background that moved"
+
 
 @dataclass(frozen=True)
 class Plausibility:
@@ -112,7 +114,7 @@ def judge(mask: np.ndarray, rgb: np.ndarray, p: Plausibility, plate: np.ndarray 
     if outline_ratio(crop, edges(f), edges(b)) >= p.ghost_ratio:
         return "ghost (outline in the plate, not the frame)"
     if p.max_shift and shifted_background(mask, rgb, plate, p, int(round(p.max_shift * mask.shape[1]))):
-        return "background that moved (matches the plate shifted)"
+        return f"{MOVED_BACKGROUND} (matches the plate shifted)"
     return None
 
 

@@ -23,7 +23,7 @@ from celvault.registry import register
 from .base import REPRESENTATIVE_FRAMES
 from .layers import LayerBatch, frames_in
 from .model_stage import ModelStage
-from .plausible import Plausibility, judge
+from .plausible import MOVED_BACKGROUND, Plausibility, judge
 from .refine import from_masks, instances, load_preset, refine
 
 LAYER_KINDS = "kind IN ('character', 'background')"
@@ -73,8 +73,8 @@ class SegmentStage(ModelStage):
         frames = frames_in(rows)
         batch, methods, counts = LayerBatch(), [], []
         for frame, seg in zip(frames, self.model.segment(frames)):
-            self._methods[seg.method.split(" (")[0] if not seg.skipped else f"skipped ({seg.skipped})"] += 1
             if seg.skipped:
+                self._methods[f"skipped ({seg.skipped})"] += 1
                 methods.append(f"none ({seg.skipped})")
                 counts.append(None)
                 continue
@@ -85,13 +85,21 @@ class SegmentStage(ModelStage):
             else:
                 alpha, mask = refine(seg.soft, self.preset)
                 found = instances(mask, alpha, lo, hi)
-            kept = []
+            kept, moved = [], 0
             for inst in found:
                 why = judge(inst.mask, frame.rgb, self.plausible, seg.reference)
                 if why:
                     self._methods[DROPPED + why] += 1
+                    moved += why.startswith(MOVED_BACKGROUND)
                 else:
                     kept.append(inst)
+            if moved:  # the plate no longer fits this frame: what is left is no evidence either
+                why = "plate n/a: background moved under the plate"
+                self._methods[f"skipped ({why})"] += 1
+                methods.append(f"none ({why})")
+                counts.append(None)
+                continue
+            self._methods[seg.method.split(" (")[0]] += 1
             found = kept
             for i, inst in enumerate(found):
                 batch.add_character(frame, i, inst, seg.method, made_by)
