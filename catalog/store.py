@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import signal
 from pathlib import Path
 
 import lance
@@ -11,6 +13,36 @@ import pyarrow.compute as pc
 from celvault.errors import CatalogError, CatalogNotFound
 
 from .schema import KEYS, TABLES
+
+
+# Test only: CELVAULT_TEST_KILL_AFTER_COMMITS=N makes this process SIGKILL itself right after
+# its Nth Lance commit (any table), so crash tests can stop a run at every commit point.
+KILL_AFTER_COMMITS = "CELVAULT_TEST_KILL_AFTER_COMMITS"
+
+
+def _install_kill_hook(limit: int) -> None:
+    from lance.dataset import DatasetOptimizer, LanceDataset, MergeInsertBuilder
+
+    done = [0]
+
+    def counted(fn):
+        def wrapper(*args, **kwargs):
+            result = fn(*args, **kwargs)
+            done[0] += 1
+            if done[0] >= limit:
+                os.kill(os.getpid(), signal.SIGKILL)
+            return result
+        return wrapper
+
+    lance.write_dataset = counted(lance.write_dataset)
+    for cls, names in ((LanceDataset, ("delete", "add_columns", "drop_columns", "create_scalar_index", "create_index")),
+                       (MergeInsertBuilder, ("execute",)), (DatasetOptimizer, ("compact_files", "optimize_indices"))):
+        for name in names:
+            setattr(cls, name, counted(getattr(cls, name)))
+
+
+if os.environ.get(KILL_AFTER_COMMITS):
+    _install_kill_hook(int(os.environ[KILL_AFTER_COMMITS]))
 
 
 def sql_str(value: str) -> str:

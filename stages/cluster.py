@@ -61,7 +61,8 @@ class ClusterStage(Stage):
         return [pa.field("cluster_id", pa.int64()), pa.field("cluster_config", pa.string())]
 
     # -- the work --------------------------------------------------------------------------
-    def apply(self, catalog, *, scope, force, redo, progress) -> WholeTableResult:
+    def apply(self, catalog, *, scope, force, redo, progress, begin=None) -> WholeTableResult:
+        self._begin = begin or (lambda rows: None)
         catalog.ensure_columns("layers", self.declared_columns())
         catalog.ensure_columns("frames", [pa.field("characters", pa.list_(pa.int64()))])
         known = read_characters(catalog)
@@ -83,6 +84,12 @@ class ClusterStage(Stage):
                               "run `celvault run embed --redo` first")
         model = next(iter(models), None)
         notes = []
+        resume = None if recluster else self._unfinished_fit(catalog, known, model)
+        if resume is not None:
+            notes.append("finishing a refit that was interrupted")
+            done = self._fit_all(catalog, resume, known, model, progress, resume=True)
+            done.notes[:0] = notes
+            return done
         if known and known[0]["embed_model"] != model:
             recluster = True
         elif known and catalog.count("layers", and_filters(
@@ -102,7 +109,24 @@ class ClusterStage(Stage):
         dim = col.type.list_size if pa.types.is_fixed_size_list(col.type) else 0
         return np.asarray(col.flatten(), np.float32).reshape(len(col), dim)
 
-    def _fit_all(self, catalog, rows: pa.Table, known: list[dict], model, progress) -> WholeTableResult:
+    def _generation(self, model, ids: list[str]) -> str:
+        return hashlib.sha256((self.config_id() + str(model) + "".join(ids)).encode()).hexdigest()[:16]
+
+    def _unfinished_fit(self, catalog, known: list[dict], model) -> pa.Table | None:
+        """The layers of a fit that wrote its identities but was stopped before every layer
+        carried them: the same layers, this configuration and model made the identities."""
+        if not known or known[0]["embed_model"] != model or known[0]["config"] != self.config_id():
+            return None
+        generation = known[0]["generation"]
+        unfinished = and_filters(self.where, f"cluster_config IS NULL OR cluster_config != '{generation}'")
+        if catalog.count("layers", unfinished) == 0:
+            return None
+        rows = catalog.read("layers", ["layer_id", "frame_id", "embedding", "cluster_id"], self.where)
+        ids = sorted(rows.column("layer_id").to_pylist())
+        return rows if self._generation(model, ids) == generation else None
+
+    def _fit_all(self, catalog, rows: pa.Table, known: list[dict], model, progress,
+                 resume: bool = False) -> WholeTableResult:
         if rows.num_rows == 0:
             return WholeTableResult(notes=["no embedded character layers to cluster"])
         rows = rows.sort_by("layer_id")
@@ -111,22 +135,14 @@ class ClusterStage(Stage):
         progress.start("cluster: HDBSCAN", 1)
         labels = fit(vectors, factor=self.factor, margin=self.margin, **self.options)
         progress.advance(1)
-        # ids (and names) of the previous clustering go to the new cluster sharing most members
-        old_ids = np.array([NOISE if c is None else c for c in rows.column("cluster_id").to_pylist()])
-        old = {int(c): set(np.array(ids)[old_ids == c]) for c in set(old_ids.tolist()) - {NOISE}}
         found = identities(vectors, labels)
         new = {label: set(np.array(ids)[labels == label]) for label in found}
-        carried = match_previous(new, old)
         by_size = sorted(found, key=lambda lb: (-found[lb].count, min(new[lb])))
-        next_id = max([k["cluster_id"] for k in known] + list(old) + [-1]) + 1
-        final: dict[int, int] = {}
-        for label in by_size:
-            if label in carried:
-                final[label] = carried[label]
-            else:
-                final[label], next_id = next_id, next_id + 1
+        final = self._resumed_ids(new, known) if resume else None
+        if final is None:
+            final = self._carried_ids(rows, ids, new, by_size, known)
         names = {k["cluster_id"]: k["name"] for k in known if k["name"]}
-        generation = hashlib.sha256((self.config_id() + str(model) + "".join(ids)).encode()).hexdigest()[:16]
+        generation = self._generation(model, ids)
         out = []
         for label in by_size:
             ident, cid = found[label], final[label]
@@ -136,7 +152,9 @@ class ClusterStage(Stage):
                         "radius": ident.radius, "references": [ids[i] for i in closest], "embed_model": model,
                         "generation": generation, "config": self.config_id()})
         # characters first: until every layer carries the new generation, the next run sees
-        # the refit as unfinished and repeats it; frames before layers for the same reason
+        # the fit as unfinished and finishes it (same layers: same labels; the identities'
+        # reference layers say which label became which id); frames before layers likewise
+        self._begin(len(ids))
         write_characters(catalog, out, vectors.shape[1])
         final_ids = np.array([final.get(int(lb), NOISE) for lb in labels], np.int64)
         commits = refresh_frame_characters(catalog, None, dict(zip(ids, final_ids.tolist())))
@@ -149,6 +167,34 @@ class ClusterStage(Stage):
             notes.append(f"too few layers for an identity (min_cluster_size {self.options['min_cluster_size']})")
         return WholeTableResult(rows=len(ids), commits=commits + 1, tables=("layers", "frames"), notes=notes)
 
+    @staticmethod
+    def _carried_ids(rows: pa.Table, ids: list[str], new: dict, by_size: list[int], known: list[dict]) -> dict:
+        """new label -> identity id: ids (and names) of the previous clustering go to the new
+        cluster sharing most of their members, new clusters get new ids by size."""
+        old_ids = np.array([NOISE if c is None else c for c in rows.column("cluster_id").to_pylist()])
+        old = {int(c): set(np.array(ids)[old_ids == c]) for c in set(old_ids.tolist()) - {NOISE}}
+        carried = match_previous(new, old)
+        next_id = max([k["cluster_id"] for k in known] + list(old) + [-1]) + 1
+        final: dict[int, int] = {}
+        for label in by_size:
+            if label in carried:
+                final[label] = carried[label]
+            else:
+                final[label], next_id = next_id, next_id + 1
+        return final
+
+    @staticmethod
+    def _resumed_ids(new: dict, known: list[dict]) -> dict | None:
+        """new label -> the id the interrupted fit gave it (its identity's reference layers
+        are members of that label), or None when the identities do not match the labels."""
+        final = {}
+        for k in known:
+            labels = {lb for lb, members in new.items() if k["references"] and k["references"][0] in members}
+            if len(labels) != 1:
+                return None
+            final[labels.pop()] = k["cluster_id"]
+        return final if len(final) == len(new) == len(known) else None
+
     def _place_new(self, catalog, pending_where, known: list[dict], progress) -> WholeTableResult:
         rows = catalog.read("layers", ["layer_id", "frame_id", "embedding"], and_filters(self.where, pending_where))
         rows = rows.sort_by("layer_id")
@@ -159,6 +205,7 @@ class ClusterStage(Stage):
         progress.start("cluster: assign", len(ids))
         labels, _ = assign(vectors, reach, self.factor, self.margin)
         progress.advance(len(ids))
+        self._begin(len(ids))
         # frames, then layers, then the identities: a run stopped midway leaves these layers
         # pending, and placing them again against the same centroids gives the same answer
         commits = refresh_frame_characters(catalog, rows.column("frame_id").to_pylist(),
