@@ -114,6 +114,11 @@ class Stage:
                          params=self.params(), weights=self.weights_sha())
 
     @property
+    def error_column(self) -> str:
+        """Why a row failed (null when it did not): the row is then done but empty."""
+        return f"{self.name}_error"
+
+    @property
     def marker(self) -> str:
         return self.outputs[0].name
 
@@ -124,6 +129,9 @@ class Stage:
     def declared_names(self) -> list[str]:
         """Names of the declared columns (without building a model to know their types)."""
         return [f.name for f in self.outputs] + [f.name for f in self.link_outputs] + [self.config_column]
+
+    def error_field(self) -> pa.Field:
+        return pa.field(self.error_column, pa.string())
 
     def model_column(self) -> tuple[str, str] | None:
         """(column naming the model that made a row's outputs, this stage's model), for
@@ -146,8 +154,10 @@ class Stage:
         """Per-row outputs for `rows` (key, inputs and, with `media`, an `image` column)."""
         raise NotImplementedError
 
-    def apply(self, catalog, *, scope: str | None, force: bool, redo: bool, progress) -> "WholeTableResult":
-        """The whole work of a `whole_table` stage (it selects, computes and commits itself)."""
+    def apply(self, catalog, *, scope: str | None, force: bool, redo: bool, progress,
+              begin=None) -> "WholeTableResult":
+        """The whole work of a `whole_table` stage (it selects, computes and commits itself);
+        it calls `begin(rows)` before its first commit (the runner records the run there)."""
         raise NotImplementedError
 
     def link(self, catalog, pending: pa.Table) -> pa.Table:

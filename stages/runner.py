@@ -11,14 +11,16 @@ from celvault import registry
 from celvault.catalog import Catalog
 from celvault.catalog.fill import and_filters, fill_missing, pending_by_fragment, write_columns
 from celvault.catalog.maintenance import compact
-from celvault.catalog.provenance import now_iso, record_run
+from celvault.catalog.provenance import begin_run, finish_run, now_iso, unfinished_run
 from celvault.catalog.store import sql_in, sql_str
 from celvault.config import Config
-from celvault.errors import ConfigError, UnknownStage
+from celvault.errors import UnknownStage
 from celvault.progress import Progress
 
 from . import ORDER
 from .base import Stage
+from .guards import refuse_mixing, replace_conflicting_columns
+from .row_errors import ErrorTally, error_rows, run_isolated
 
 
 @dataclass
@@ -30,6 +32,7 @@ class StageReport:
     rows: int = 0
     fragments: int = 0
     linked: int = 0
+    errors: int = 0  # rows whose run raised (recorded in <stage>_error)
     seconds: float = 0.0
     fill_seconds: float = 0.0
     link_seconds: float = 0.0
@@ -82,17 +85,19 @@ def build_stage(name: str, config: Config, device: str = "auto") -> Stage | None
     return parts[0] if parts else None
 
 
-def _selection(stage: Stage, scope: str | None, force: bool, redo: bool) -> str | None:
+def _selection(stage: Stage, scope: str | None, force: bool, redo: bool, has_errors: bool) -> str | None:
     if force:
         return scope
     missing = f"{stage.marker} IS NULL"
+    if has_errors and not redo:  # a row that failed is done (its error says why) until --redo
+        missing = f"{missing} AND {stage.error_column} IS NULL"
     if redo:
         cfg = stage.config_column
         missing = f"{missing} OR {cfg} IS NULL OR {cfg} != {sql_str(stage.config_id())}"
     return and_filters(scope, missing)
 
 
-def _compute_fn(catalog: Catalog, stage: Stage, batch_size: int, progress: Progress):
+def _compute_fn(catalog: Catalog, stage: Stage, batch_size: int, progress: Progress, tally: ErrorTally):
     cid = stage.config_id()
     schema = catalog.dataset(stage.table).schema
     resets = [schema.field(c) for c in stage.resets if c in schema.names]
@@ -104,21 +109,30 @@ def _compute_fn(catalog: Catalog, stage: Stage, batch_size: int, progress: Progr
             batch = rows.slice(start, batch_size)
             if stage.media:
                 batch = _with_media(catalog, stage, batch)
-            cols = stage.run(batch)
-            for table in stage.owns:  # media first, then the rows that point at it
-                catalog.append(table, cols.get(table))
-            arrays = {stage.key: batch.column(stage.key)}
-            for f in stage.outputs:
-                v = cols[f.name]
-                arrays[f.name] = v.cast(f.type) if isinstance(v, pa.Array) else pa.array(v, type=f.type)
-            arrays[stage.config_column] = pa.array([cid] * batch.num_rows, pa.string())
-            for f in resets:
-                arrays[f.name] = pa.nulls(batch.num_rows, f.type)
-            parts.append(pa.table(arrays))
+            worked, failed = run_isolated(stage, batch)
+            for done, cols in worked:
+                parts.append(_outputs(catalog, stage, done, cols, cid, resets))
+            if failed:
+                tally.add(failed)
+                parts.append(error_rows(stage, failed, cid, resets))
             progress.advance(batch.num_rows)
-        return pa.concat_tables(parts)
+        return pa.concat_tables([p.select(parts[0].column_names) for p in parts])
 
     return compute
+
+
+def _outputs(catalog: Catalog, stage: Stage, batch: pa.Table, cols: dict, cid: str, resets) -> pa.Table:
+    for table in stage.owns:  # media first, then the rows that point at it
+        catalog.append(table, cols.get(table))
+    arrays = {stage.key: batch.column(stage.key)}
+    for f in stage.outputs:
+        v = cols[f.name]
+        arrays[f.name] = v.cast(f.type) if isinstance(v, pa.Array) else pa.array(v, type=f.type)
+    arrays[stage.config_column] = pa.array([cid] * batch.num_rows, pa.string())
+    arrays[stage.error_column] = pa.nulls(batch.num_rows, pa.string())
+    for f in resets:
+        arrays[f.name] = pa.nulls(batch.num_rows, f.type)
+    return pa.table(arrays)
 
 
 def _drop_owned(catalog: Catalog, stage: Stage, keys: list[str]) -> None:
@@ -174,29 +188,36 @@ def run_stage(catalog: Catalog, stage: Stage, *, episode_ids: list[str] | None =
         return report
     if stage.whole_table:
         return _run_whole(catalog, stage, report, scope, force, redo, progress, cleanup_after_s, t0)
-    _refuse_mixing(catalog, stage, force or redo, episode_ids)
+    refuse_mixing(catalog, stage, force or redo, episode_ids)
     fresh = not set(stage.declared_names()) <= set(ds.schema.names)
-    select = _selection(stage, scope, force, redo)
+    has_errors = stage.error_column in ds.schema.names
+    select = _selection(stage, scope, force, redo, has_errors)
     todo = ds.count_rows(select) if not fresh else ds.count_rows(scope)
     link_todo = 0
     if stage.link_outputs and not fresh:
-        link_todo = ds.count_rows(and_filters(scope, f"{stage.link_marker} IS NULL"))
+        link_todo = ds.count_rows(and_filters(scope, f"{stage.marker} IS NOT NULL AND {stage.link_marker} IS NULL"))
+    killed = unfinished_run(catalog, stage=stage.name, config_id=stage.config_id(), target=stage.table)
     if todo == 0 and link_todo == 0:  # with --force, todo already counts every row in scope
+        if killed:  # its work is all committed; what it did not get to: compaction, indexes, its runs row
+            report.status = "done"
+            report.notes.append("completed an interrupted run (compaction, indexes, provenance)")
+            return _finish(catalog, stage, report, [stage.table, *stage.owns], killed, cleanup_after_s, t0)
         report.seconds = time.perf_counter() - t0
         return report
-    if _replace_conflicting_columns(catalog, stage, force or redo, episode_ids):
+    if replace_conflicting_columns(catalog, stage, force or redo, episode_ids):
         todo = catalog.dataset(stage.table).count_rows(scope)
 
     stage.bind(catalog)
     if todo:
         stage.prepare()  # weights fetched or a clear error, before anything is written
-    started = now_iso()
-    catalog.ensure_columns(stage.table, stage.declared_columns())
+    run = killed or _begin(catalog, stage, todo)
+    catalog.ensure_columns(stage.table, stage.declared_columns() + [stage.error_field()])
     t_fill = time.perf_counter()
+    tally = ErrorTally()
     if todo:
         progress.start(stage.name, todo)
         filled = fill_missing(catalog, stage.table, stage.key, stage.inputs, select,
-                              _compute_fn(catalog, stage, batch_size or stage.default_batch_size, progress))
+                              _compute_fn(catalog, stage, batch_size or stage.default_batch_size, progress, tally))
         report.rows, report.fragments = filled.rows, filled.fragments
     t_link = time.perf_counter()
     report.fill_seconds = t_link - t_fill
@@ -207,69 +228,49 @@ def run_stage(catalog: Catalog, stage: Stage, *, episode_ids: list[str] | None =
     report.link_seconds = time.perf_counter() - t_link
     progress.finish()
     report.status = "done"
-    report.notes += stage.summary()
-    return _finish(catalog, stage, report, [stage.table, *stage.owns], started, cleanup_after_s, t0)
+    report.errors = tally.count
+    report.notes += stage.summary() + tally.notes(stage)
+    return _finish(catalog, stage, report, [stage.table, *stage.owns], run, cleanup_after_s, t0)
 
 
-def _finish(catalog, stage, report, tables, started, cleanup_after_s, t0) -> StageReport:
-    """After a stage wrote: compact what it wrote, keep indexes current, record provenance."""
+def _begin(catalog: Catalog, stage: Stage, rows: int) -> dict:
+    """The run's `runs` row, written before its first data commit (see catalog.provenance)."""
+    return begin_run(catalog, stage=stage.name, version=stage.version, backend=stage.backend, params=stage.params(),
+                     weights_sha=stage.weights_sha(), config_id=stage.config_id(), rows=rows, target=stage.table,
+                     started=now_iso())
+
+
+def _finish(catalog, stage, report, tables, run, cleanup_after_s, t0) -> StageReport:
+    """After a stage wrote: compact what it wrote, keep indexes current, complete its runs row."""
     for table in tables:
         compact(catalog, table, cleanup_after_s)
     report.notes += stage.after(catalog)
-    report.run_id = record_run(
-        catalog, stage=stage.name, version=stage.version, backend=stage.backend, params=stage.params(),
-        weights_sha=stage.weights_sha(), config_id=stage.config_id(), rows=report.rows,
-        fragments=report.fragments, started=started,
-    )
+    report.run_id = finish_run(catalog, run, report.fragments)
     report.seconds = time.perf_counter() - t0
     return report
 
 
-def _refuse_mixing(catalog: Catalog, stage: Stage, recompute: bool, episode_ids) -> None:
-    """Outputs of another model must not sit beside this one's (vectors of two embedding
-    models are not comparable): only --redo/--force over every episode replaces them."""
-    foreign = stage.foreign_filter()
-    ds = catalog.dataset(stage.table)
-    if not foreign or stage.marker not in ds.schema.names or (recompute and not episode_ids):
-        return
-    other = ds.count_rows(foreign)
-    if other:
-        column, mine = stage.model_column()
-        theirs = ds.to_table(columns=[column], filter=foreign, limit=1).column(column)[0].as_py()
-        raise ConfigError(f"{stage.table}.{stage.marker} holds values of {theirs} ({other} rows); {stage.name} "
-                          f"[{stage.backend}] makes {mine}: run `celvault run {stage.name} --redo` (every episode) "
-                          "to recompute them all")
-
-
-def _replace_conflicting_columns(catalog: Catalog, stage: Stage, recompute: bool, episode_ids) -> bool:
-    """An output column whose type changed (another embedding model: another vector size)
-    can only be replaced whole: with --redo/--force over every episode, else a clear error.
-    Returns whether columns were dropped."""
-    schema = catalog.dataset(stage.table).schema
-    clash = [f for f in stage.declared_columns() if f.name in schema.names and schema.field(f.name).type != f.type]
-    if not clash:
-        return False
-    f = clash[0]
-    if not recompute or episode_ids:
-        raise ConfigError(
-            f"{stage.table}.{f.name} holds {schema.field(f.name).type} values; {stage.name} [{stage.backend}] makes "
-            f"{f.type}: run `celvault run {stage.name} --redo` (every episode) to recompute them all")
-    catalog.dataset(stage.table).drop_columns([c.name for c in stage.declared_columns() if c.name in schema.names])
-    return True
-
-
 def _run_whole(catalog, stage, report, scope, force, redo, progress, cleanup_after_s, t0) -> StageReport:
     """A stage that works on a table as a whole (cluster): it finds its own work."""
-    started = now_iso()
     stage.bind(catalog)
-    done = stage.apply(catalog, scope=scope, force=force, redo=redo, progress=progress)
+    run = unfinished_run(catalog, stage=stage.name, config_id=stage.config_id(), target=stage.table)
+    resumed = run is not None
+
+    def begin(rows: int) -> None:
+        nonlocal run
+        run = run or _begin(catalog, stage, rows)
+
+    done = stage.apply(catalog, scope=scope, force=force, redo=redo, progress=progress, begin=begin)
     progress.finish()
     report.notes += done.notes
-    if done.rows == 0:
+    if done.rows == 0 and not resumed:
         report.seconds = time.perf_counter() - t0
         return report
+    if done.rows == 0:
+        report.notes.append("completed an interrupted run (compaction, indexes, provenance)")
     report.status, report.rows, report.fragments = "done", done.rows, done.commits
-    return _finish(catalog, stage, report, done.tables, started, cleanup_after_s, t0)
+    begin(done.rows)  # a stage that did not call it still gets its runs row
+    return _finish(catalog, stage, report, done.tables or (stage.table,), run, cleanup_after_s, t0)
 
 
 def run_pipeline(catalog: Catalog, config: Config, names: list[str] | None = None, **kw) -> list[StageReport]:
