@@ -4,7 +4,9 @@ When a stage's `run(batch)` raises, the batch is split in halves until each fail
 alone; the other rows get their outputs as usual. A failing row gets its outputs null, its
 configuration column set (so a plain rerun does not retry it forever) and the error in
 `<stage>_error`; `--redo` retries it, `celvault status` lists it. Errors a user causes or
-fixes (missing weights, bad settings: CelvaultError) still stop the stage.
+fixes for the whole stage (missing weights, bad settings, a catalogue that cannot be
+written: CelvaultError subclasses) still stop it; a plain CatalogError is about the row's
+own stored data (an image that cannot be decoded) and stays with that row.
 """
 
 from __future__ import annotations
@@ -13,10 +15,13 @@ from dataclasses import dataclass, field
 
 import pyarrow as pa
 
-from celvault.errors import CelvaultError
+from celvault.errors import CatalogError, CelvaultError
 
 MAX_MESSAGE = 300
-PASS_THROUGH = (CelvaultError, MemoryError)
+
+
+def stops_the_stage(exc: BaseException) -> bool:
+    return isinstance(exc, MemoryError) or (isinstance(exc, CelvaultError) and type(exc) is not CatalogError)
 
 
 def message(exc: BaseException) -> str:
@@ -28,9 +33,9 @@ def run_isolated(stage, batch: pa.Table) -> tuple[list[tuple[pa.Table, dict]], l
     """([(rows, stage.run(rows))] for the rows that worked, [(key, error)] for those that did not)."""
     try:
         return [(batch, stage.run(batch))], []
-    except PASS_THROUGH:
-        raise
     except Exception as exc:  # noqa: BLE001 - any failure of one row is recorded on that row
+        if stops_the_stage(exc):
+            raise
         if batch.num_rows <= 1:
             return [], [(batch.column(stage.key)[0].as_py(), message(exc))]
     half = (batch.num_rows + 1) // 2

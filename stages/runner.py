@@ -286,11 +286,18 @@ def run_pipeline(catalog: Catalog, config: Config, names: list[str] | None = Non
     for _, parts in planned:
         for part in parts:
             part.check_settings()
+    on_report = kw.pop("on_report", None) or (lambda report: None)
     reports = []
     for name, parts in planned:
         if not parts:
             reports.append(StageReport(stage=name, backend="-", status="off",
                                        notes=[f"off in this profile (stages.{name}.enabled: false)"]))
+            on_report(reports[-1])
         for part in parts:
-            reports.append(run_stage(catalog, part, cleanup_after_s=cleanup, **kw))
+            try:
+                reports.append(run_stage(catalog, part, cleanup_after_s=cleanup, **kw))
+            except Exception as exc:
+                exc.celvault_stage = name  # for the one-line error after the stages that completed
+                raise
+            on_report(reports[-1])
     return reports

@@ -8,7 +8,26 @@ from celvault.catalog import Catalog
 from celvault.catalog.check import quick_problems
 from celvault.config import Config
 
-from .runner import available_stages, build_stage
+from .runner import available_stages, build_stage, build_stages
+
+SAMPLES = 3  # failed rows named per stage
+
+
+def stage_errors(catalog: Catalog, config: Config) -> list[dict]:
+    """Per stage and table: how many rows failed (`<stage>_error`), and a few of them."""
+    out = []
+    for name in available_stages():
+        for part in build_stages(name, config):
+            ds = catalog.dataset(part.table)
+            if part.error_column not in ds.schema.names:
+                continue
+            where = f"{part.error_column} IS NOT NULL"
+            count = ds.count_rows(where)
+            if count:
+                rows = ds.to_table(columns=[part.key, part.error_column], filter=where, limit=SAMPLES).to_pylist()
+                out.append({"stage": name, "table": part.table, "rows": count,
+                            "examples": [f"{r[part.key]}: {r[part.error_column]}" for r in rows]})
+    return out
 
 
 def catalog_status(catalog: Catalog, config: Config) -> dict:
@@ -67,5 +86,6 @@ def catalog_status(catalog: Catalog, config: Config) -> dict:
         "frames": frame_rows,
         "layers": layers.height,
         "incomplete": incomplete,
-        "check": quick_problems(catalog),  # cheap signs that `celvault check` would find something
+        "check": quick_problems(catalog),
+        "errors": stage_errors(catalog, config),  # rows a stage could not do; `run STAGE --redo` retries  # cheap signs that `celvault check` would find something
     }

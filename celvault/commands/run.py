@@ -44,22 +44,46 @@ def run(stages, episodes, force, redo, device, batch_size, backends, preset, dil
     config = load_config(config_path, profile, _overrides(backends, preset, dilate, recluster))
     catalog = open_catalog(catalog_path, config)
     ids = resolve_episodes(catalog, list(episodes)) if episodes else None
-    reports = run_pipeline(catalog, config, list(stages) or None, episode_ids=ids, force=force, redo=redo,
-                           device=device, batch_size=batch_size, progress=progress(quiet, as_json))
+    try:
+        reports = run_pipeline(catalog, config, list(stages) or None, episode_ids=ids, force=force, redo=redo,
+                               device=device, batch_size=batch_size, progress=progress(quiet, as_json),
+                               on_report=None if as_json else _show)
+    except Exception as exc:  # the stages that completed were shown; this one is one line
+        raise _stage_failed(exc, catalog_path) from None
     if as_json:
         emit_json([r.to_dict() for r in reports])
-        return
-    for r in reports:
-        name = r.stage if r.table == "frames" or r.stage == "cluster" else f"{r.stage} ({r.table})"
-        if r.status in ("off", "skipped"):
-            click.echo(f"{name}: {r.status}")
-        elif r.status == "nothing-to-do":
-            click.echo(f"{name}: nothing to do")
-        else:
-            linked = f", {r.linked} grouped" if r.linked else ""
-            click.echo(f"{name} [{r.backend}]: {r.rows} rows{linked} in {r.fragments} fragment commits, {r.seconds:.1f}s")
-        for note in r.notes:
-            click.echo(f"  {name}: {note}")
+
+
+def _stage_failed(exc: Exception, catalog_path) -> Exception:
+    from celvault.errors import CelvaultError
+    from celvault.stages.row_errors import message
+
+    from .common import lance_error
+
+    stage = getattr(exc, "celvault_stage", None)
+    if isinstance(exc, CelvaultError) or stage is None:
+        return exc
+    if isinstance(exc, (OSError, ValueError, RuntimeError)):
+        mapped = lance_error(exc, catalog_path, "run")
+        if mapped is not exc:
+            return mapped
+    return click.ClickException(f"stage {stage} failed: {message(exc)} (the stages before it are saved; "
+                                f"`celvault run` resumes)")
+
+
+def _show(r) -> None:
+    name = r.stage if r.table == "frames" or r.stage == "cluster" else f"{r.stage} ({r.table})"
+    if r.status in ("off", "skipped"):
+        click.echo(f"{name}: {r.status}")
+    elif r.status == "nothing-to-do":
+        click.echo(f"{name}: nothing to do")
+    else:
+        linked = f", {r.linked} grouped" if r.linked else ""
+        failed = f", {r.errors} failed" if r.errors else ""
+        click.echo(f"{name} [{r.backend}]: {r.rows} rows{linked}{failed} in {r.fragments} fragment commits, "
+                   f"{r.seconds:.1f}s")
+    for note in r.notes:
+        click.echo(f"  {name}: {note}")
 
 
 def _overrides(backends, preset, dilate, recluster=False) -> dict:

@@ -39,5 +39,10 @@ def status(catalog_path, config_path, profile, as_json, quiet):
     for eid in info["incomplete"]:
         click.echo(f"episode {eid} is incomplete ({expected.get(eid)} frames expected; an ingest is running or was "
                    "interrupted): ingest its source again to finish it")
+    for err in info.get("errors", []):
+        click.echo(f"{err['stage']}: {err['rows']} {err['table']} rows failed ({err['stage']}_error; "
+                   f"`celvault run {err['stage']} --redo` retries them), e.g.")
+        for example in err["examples"]:
+            click.echo(f"  {example}")
     for note in info.get("check", []):
         click.echo(f"check: {note}: `celvault check` lists it, `celvault check --repair` fixes it")
