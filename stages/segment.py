@@ -27,6 +27,7 @@ from .plausible import MOVED_BACKGROUND, Plausibility, judge
 from .refine import from_masks, instances, load_preset, refine
 
 LAYER_KINDS = "kind IN ('character', 'background')"
+MIN_SIDE = 32  # frames smaller than this a side are skipped (no backend, plate included, works there)
 DROPPED = "region dropped: "  # report keys of regions the plausibility checks dropped
 
 
@@ -68,11 +69,21 @@ class SegmentStage(ModelStage):
         return lines + [f"{n} regions dropped: {m[len(DROPPED):]}" for m, n in sorted(self._methods.items())
                         if m.startswith(DROPPED)]
 
+    def _segment(self, frames) -> list:
+        """The backend's segmentations, with frames too small for any backend skipped first."""
+        from .backends.segmenter import Segmentation
+
+        small = [min(f.rgb.shape[:2]) < MIN_SIDE for f in frames]
+        done = iter(self.model.segment([f for f, s in zip(frames, small) if not s]) if not all(small) else [])
+        return [Segmentation("none", skipped=f"frame too small ({f.rgb.shape[1]}x{f.rgb.shape[0]}, under "
+                                             f"{MIN_SIDE} px a side)") if s else next(done)
+                for f, s in zip(frames, small)]
+
     def run(self, rows: pa.Table) -> dict:
         made_by = self.config_id()
         frames = frames_in(rows)
         batch, methods, counts = LayerBatch(), [], []
-        for frame, seg in zip(frames, self.model.segment(frames)):
+        for frame, seg in zip(frames, self._segment(frames)):
             if seg.skipped:
                 self._methods[f"skipped ({seg.skipped})"] += 1
                 methods.append(f"none ({seg.skipped})")

@@ -1,6 +1,9 @@
-"""Frame-folder source: already extracted frames, kept byte for byte.
+"""Frame-folder source: already extracted frames, kept byte for byte when they are 8-bit RGB
+of the folder's size.
 
-Names like `scene0042_frame002156_t847.25s.jpg` give shot, frame and time. Other names are
+Others are normalised and stored as lossless PNG: 16-bit samples scaled to 8 bits, grey
+expanded to RGB, alpha composited on white; a frame of another size than the folder's first
+frame is resized to that size (the ingest report says how many). Names like `scene0042_frame002156_t847.25s.jpg` give shot, frame and time. Other names are
 taken in natural order with no time, and shots are found with the same cut detector used
 for video.
 """
@@ -16,6 +19,7 @@ import numpy as np
 
 from celvault.errors import IngestError
 
+from .encode import encode_rgb, fit_size, to_rgb8
 from .shots import ShotParams, ShotTracker
 from .sources import KeptFrame, SourceSummary
 
@@ -23,6 +27,7 @@ from .sources import KeptFrame, SourceSummary
 cv2.utils.logging.setLogLevel(cv2.utils.logging.LOG_LEVEL_SILENT)
 
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".webp", ".bmp"}
+MAY_NEED_NORMALISING = {".png", ".webp", ".bmp"}  # 16-bit or alpha; JPEG is 8-bit colour (read with EXIF turns)
 NAMED = re.compile(r"scene(\d+)_frame(\d+)_t(\d+(?:\.\d+)?)s$", re.IGNORECASE)
 
 
@@ -48,15 +53,14 @@ def read_folder(folder: Path, files: list[Path], params: ShotParams, probe_size=
         files = [files[i] for i in order]
         parsed = [parsed[i] for i in order]
     tracker = ShotTracker(params, keep_policy=False)
-    count, shots, times = 0, set(), []
+    count, shots, times, resized = 0, set(), [], 0
     seen_index: set[int] = set()
     for pos, path in enumerate(files):
         data = path.read_bytes()
-        img = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_COLOR) if data else None
-        if img is None:
-            raise IngestError(path, "cannot read image (empty, truncated or not an image)")
-        h, w = img.shape[:2]
         fmt = path.suffix.lower().lstrip(".").replace("jpeg", "jpg")
+        img, data, fmt, fitted = _normalised(path, data, fmt, (summary.width, summary.height))
+        resized += fitted
+        h, w = img.shape[:2]
         if named:
             m = parsed[pos]
             shot, index, t = int(m.group(1)), int(m.group(2)), float(m.group(3))
@@ -78,3 +82,23 @@ def read_folder(folder: Path, files: list[Path], params: ShotParams, probe_size=
     summary.frame_count = count
     summary.shots = len(shots)
     summary.duration_s = max(times) if times else None
+    if resized:
+        summary.notes.append(f"{resized} frames resized to {summary.width}x{summary.height} (the folder's first frame)")
+
+
+def _normalised(path: Path, data: bytes, fmt: str, size: tuple[int, int]) -> tuple[np.ndarray, bytes, str, bool]:
+    """(8-bit BGR image, bytes to store, format, whether it was resized): the file's own bytes
+    when it is 8-bit colour of the folder's `size` (the first frame's; (0, 0) before it), else
+    the normalised image as lossless PNG."""
+    flags = cv2.IMREAD_UNCHANGED if path.suffix.lower() in MAY_NEED_NORMALISING else cv2.IMREAD_COLOR
+    img = cv2.imdecode(np.frombuffer(data, np.uint8), flags) if data else None
+    if img is None or img.size == 0:
+        raise IngestError(path, "cannot read image (empty, truncated or not an image)")
+    img, changed = to_rgb8(img)
+    h, w = img.shape[:2]
+    resize = size[0] > 0 and (w, h) != size
+    if resize:
+        img = fit_size(img, *size)
+    if changed or resize:
+        data, fmt = encode_rgb(cv2.cvtColor(img, cv2.COLOR_BGR2RGB), "png"), "png"
+    return img, data, fmt, resize

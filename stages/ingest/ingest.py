@@ -175,6 +175,7 @@ def _ingest_one(catalog: Catalog, path: Path, series: str | None, settings: Inge
     }]))
     catalog.append("frames", pa.Table.from_pylist(frames_rows))  # the visibility point
     report.frames_kept, report.frame_count, report.shots = len(frames_rows), summary.frame_count, summary.shots
+    report.notes += summary.notes  # e.g. frames of a folder resized to its first frame's size
     return report
 
 
