@@ -11,6 +11,10 @@ character layers.
   are within the tolerance of the plate (noise, a small exposure change);
 - ghost: with a plate, its outline is an edge in the plate and not in the frame (a character
   that was in the plate and has left; stages/ghosts.py);
+- where the plate is unsure: most of the region lies where the shot's frames disagree with
+  the plate (a background that moved: a follow pan or zoom with still characters, a camera
+  settling); a character walking across a still background passes each pixel briefly, so
+  the plate is sure behind it;
 - background that moved: with a plate, the region matches the plate a few px away (a camera
   move the motion check missed); a character matches it nowhere.
 """
@@ -24,6 +28,7 @@ import numpy as np
 from celvault.errors import ConfigError
 
 MOVED_BACKGROUND = "background that moved"
+UNSURE_PLATE = "where the plate is unsure (the shot's frames disagree there: background that moved)"
 
 
 @dataclass(frozen=True)
@@ -34,6 +39,7 @@ class Plausibility:
     max_holes: float = 0.5
     min_solidity: float = 0.2
     max_plate_match: float = 0.5
+    max_unsure: float = 0.5  # with a plate: regions mostly where the plate is unsure are dropped
     tolerance: int = 24
     ghost_ratio: float = 1.5
     max_shift: float = 0.03  # shifts (fraction of the frame width) tried by the moved-background check
@@ -93,8 +99,10 @@ def shape_reason(mask: np.ndarray, frame_height: int, p: Plausibility) -> str | 
     return None
 
 
-def judge(mask: np.ndarray, rgb: np.ndarray, p: Plausibility, plate: np.ndarray | None = None) -> str | None:
-    """Why a region (HxW bool, frame coordinates) cannot be a character, or None to keep it."""
+def judge(mask: np.ndarray, rgb: np.ndarray, p: Plausibility, plate: np.ndarray | None = None,
+          seen: np.ndarray | None = None) -> str | None:
+    """Why a region (HxW bool, frame coordinates) cannot be a character, or None to keep it.
+    `seen`: where the plate is reliable (most of the shot's frames agree with it there)."""
     if not p.enabled:
         return None
     ys, xs = _crop(mask)
@@ -104,6 +112,9 @@ def judge(mask: np.ndarray, rgb: np.ndarray, p: Plausibility, plate: np.ndarray 
         return why
     from .ghosts import edges, outline_ratio
     from .plate import difference
+
+    if seen is not None and seen.shape == mask.shape and float((~seen[mask]).mean()) > p.max_unsure:
+        return UNSURE_PLATE
 
     pad = 4
     ys = slice(max(0, ys.start - pad), min(mask.shape[0], ys.stop + pad))

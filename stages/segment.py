@@ -23,7 +23,7 @@ from celvault.registry import register
 from .base import REPRESENTATIVE_FRAMES
 from .layers import LayerBatch, frames_in
 from .model_stage import ModelStage
-from .plausible import MOVED_BACKGROUND, Plausibility, judge
+from .plausible import MOVED_BACKGROUND, UNSURE_PLATE, Plausibility, judge
 from .refine import from_masks, instances, load_preset, refine
 
 LAYER_KINDS = "kind IN ('character', 'background')"
@@ -98,7 +98,7 @@ class SegmentStage(ModelStage):
                 found = instances(mask, alpha, lo, hi)
             kept, moved = [], 0
             for inst in found:
-                why = judge(inst.mask, frame.rgb, self.plausible, seg.reference)
+                why = judge(inst.mask, frame.rgb, self.plausible, seg.reference, seg.reference_seen)
                 if why:
                     self._methods[DROPPED + why] += 1
                     moved += why.startswith(MOVED_BACKGROUND)

@@ -73,7 +73,7 @@ class PlateSegmenter(Segmenter):
                 left.append((i, why))
                 continue
             soft = np.clip(difference(f.rgb, plate.image).astype(np.float32) * scale, 0, 255).astype(np.uint8)
-            out.append(Segmentation("plate", soft=soft, reference=plate.image))
+            out.append(Segmentation("plate", soft=soft, reference=plate.image, reference_seen=plate.seen))
         fb = self.fallback()
         if left and fb is not None:
             done = fb.segment([frames[i] for i, _ in left])

@@ -19,6 +19,7 @@ class Segmentation:
     masks: list[np.ndarray] | None = None  # one HxW bool mask per candidate instance (sam2)
     skipped: str | None = None  # nothing computed for this frame, and why
     reference: np.ndarray | None = None  # HxWx3 background the frame was compared with (plate), for plausibility
+    reference_seen: np.ndarray | None = None  # HxW bool: where the reference is reliable (most frames agree)
 
 
 class Backend:
