@@ -63,11 +63,17 @@ def _parse(expression: str, tables: dict[str, pa.Schema], default: list[str]) ->
 
 
 def _emit(parser: Parser, start: int, end: int) -> str:
+    # Lance will not compare an integer column with 806.5: with such a literal about, integer
+    # columns are compared as doubles
+    fractional = any(kind == "number" and any(c in tok for c in ".eE") for kind, tok in parser.t[start:end])
     out = []
     for i in range(start, end):
         kind, tok = parser.t[i]
         if i in parser.columns:
-            tok = f"`{parser.columns[i][1]}`"
+            table, name = parser.columns[i]
+            tok = f"`{name}`"
+            if fractional and pa.types.is_integer(parser.tables[table].field(name).type):
+                tok = f"CAST({tok} AS DOUBLE)"
         elif kind == "word":
             tok = tok.lower() if tok.lower() in FUNCTIONS else tok
         out.append(tok)

@@ -44,18 +44,19 @@ class ClusterStage(Stage):
                             (("min_cluster_size", 10), ("min_samples", 5), ("reduce_dims", 16), ("max_fit", 50000))}
             self.factor = float(self.settings.get("assign_factor", 2.0))
             self.margin = float(self.settings.get("assign_margin", 0.05))
+            self.merge = float(self.settings.get("merge_factor", 2.0))
         except (TypeError, ValueError):
             raise ConfigError("stages.cluster: sizes are whole numbers, assign_factor/assign_margin numbers") from None
-        if self.options["min_cluster_size"] < 2 or min(self.options.values()) < 1 or self.factor < 0 or self.margin < 0:
+        if self.options["min_cluster_size"] < 2 or min(self.options.values()) < 1 or min(self.factor, self.margin, self.merge) < 0:
             raise ConfigError("stages.cluster: min_cluster_size >= 2; min_samples, reduce_dims, max_fit >= 1; "
-                              "assign_factor, assign_margin >= 0")
+                              "assign_factor, assign_margin, merge_factor >= 0")
 
     @property
     def backend(self) -> str:
         return "hdbscan"
 
     def params(self):
-        return {**self.options, "assign_factor": self.factor, "assign_margin": self.margin}
+        return {**self.options, "assign_factor": self.factor, "assign_margin": self.margin, "merge_factor": self.merge}
 
     def declared_columns(self):
         return [pa.field("cluster_id", pa.int64()), pa.field("cluster_config", pa.string())]
@@ -133,7 +134,7 @@ class ClusterStage(Stage):
         ids = rows.column("layer_id").to_pylist()
         vectors = self._vectors(rows)
         progress.start("cluster: HDBSCAN", 1)
-        labels = fit(vectors, factor=self.factor, margin=self.margin, **self.options)
+        labels = fit(vectors, factor=self.factor, margin=self.margin, merge=self.merge, **self.options)
         progress.advance(1)
         found = identities(vectors, labels)
         new = {label: set(np.array(ids)[labels == label]) for label in found}

@@ -67,17 +67,51 @@ def assign(vectors: np.ndarray, known: dict[int, Identity], factor: float, margi
     return np.where(best <= reach[nearest], ids[nearest], NOISE), best
 
 
+def merge_close(vectors: np.ndarray, labels: np.ndarray, factor: float) -> np.ndarray:
+    """Join clusters whose centroids are closer than `factor` x the larger of their radii
+    (closest pair first): HDBSCAN splits one character into two dense clusters when it is
+    seen lit from two sides or half cut; two characters lie many radii apart."""
+    labels = labels.copy()
+    while factor > 0:
+        known = identities(vectors, labels)
+        ids = sorted(known)
+        best = None
+        for i, a in enumerate(ids):
+            for b in ids[i + 1:]:
+                d = 1.0 - float(known[a].centroid @ known[b].centroid)
+                if d < factor * max(known[a].radius, known[b].radius) and (best is None or d < best[0]):
+                    best = (d, a, b)
+        if best is None:
+            break
+        labels[labels == best[2]] = best[1]
+    kept = sorted(set(labels.tolist()) - {NOISE})  # renumber 0..k-1 in order of first label
+    remap = {old: new for new, old in enumerate(kept)}
+    return np.array([remap.get(int(v), NOISE) for v in labels])
+
+
 def fit(vectors: np.ndarray, *, min_cluster_size: int, min_samples: int, reduce_dims: int, max_fit: int,
-        factor: float, margin: float) -> np.ndarray:
-    """HDBSCAN labels (NOISE for unassigned) for L2-normalised `vectors`."""
+        factor: float, margin: float, merge: float = 0.0) -> np.ndarray:
+    """HDBSCAN labels (NOISE for unassigned) for L2-normalised `vectors`, close clusters joined."""
     n = len(vectors)
     if n <= max_fit:
-        return hdbscan_labels(project(vectors, reduce_dims), min_cluster_size, min_samples)
+        labels = merge_close(vectors, hdbscan_labels(project(vectors, reduce_dims), min_cluster_size, min_samples), merge)
+        return _place_noise(vectors, labels, factor, margin)
     chosen = np.sort(np.random.default_rng(0).choice(n, max_fit, replace=False))
     labels = np.full(n, NOISE)
-    labels[chosen] = hdbscan_labels(project(vectors[chosen], reduce_dims), min_cluster_size, min_samples)
+    labels[chosen] = merge_close(vectors[chosen], hdbscan_labels(project(vectors[chosen], reduce_dims), min_cluster_size,
+                                                                 min_samples), merge)
     rest = np.setdiff1d(np.arange(n), chosen)
     labels[rest], _ = assign(vectors[rest], identities(vectors[chosen], labels[chosen]), factor, margin)
+    return _place_noise(vectors, labels, factor, margin)
+
+
+def _place_noise(vectors: np.ndarray, labels: np.ndarray, factor: float, margin: float) -> np.ndarray:
+    """Layers HDBSCAN left as noise join the nearest identity within its reach, as a new
+    episode's layers do (a character seen half cut or in odd light is still that character)."""
+    noise = labels == NOISE
+    if noise.any():
+        labels = labels.copy()
+        labels[noise], _ = assign(vectors[noise], identities(vectors, labels), factor, margin)
     return labels
 
 
