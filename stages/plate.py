@@ -78,7 +78,8 @@ def _why_not(i: int, pairs: list[str]) -> str:
 
 
 def build_plate(frames: list[tuple[str, np.ndarray]], tolerance: int, min_frames: int,
-                static_fraction: float, motion: MotionSettings | None = None, ghost_ratio: float = 1.5) -> Plate:
+                static_fraction: float, motion: MotionSettings | None = None, ghost_ratio: float = 1.5,
+                moved_shift: float = 0.2) -> Plate:
     n = len(frames)
     if n < min_frames:
         what = "one-frame shot" if n == 1 else f"{n}-frame shot"
@@ -98,6 +99,9 @@ def build_plate(frames: list[tuple[str, np.ndarray]], tolerance: int, min_frames
         return Plate(n, reason="frames differ from their shot's plate (a fade or a flash)")
     if len(kept) < len(run):
         image = np.median(np.stack([frames[i][1] for i in kept]), axis=0).round().astype(np.uint8)
+    if moved_shift and any(moved_under(frames[i][1], image, tolerance, moved_shift,
+                                       [frames[j][1] for j in kept if j != i]) for i in kept):
+        return Plate(n, reason="background moved under the plate (a pan or zoom the camera test missed)")
     from .ghosts import repair_ghosts
 
     image, repaired = repair_ghosts(image, [frames[i][1] for i in kept], tolerance, ghost_ratio)
@@ -119,6 +123,36 @@ def build_plate(frames: list[tuple[str, np.ndarray]], tolerance: int, min_frames
                  repaired=0 if repaired is None else int(repaired.sum()))
 
 
+def moved_under(rgb: np.ndarray, image: np.ndarray, tolerance: int, shift: float, others=(),
+                min_area: float = 0.005) -> bool:
+    """Whether a region where the frame differs from the plate is the plate's own background
+    moved (up to `shift` of the width): then the camera moved during the run, whatever the
+    block votes said (a follow pan whose still characters outvoted a few moving props). A region
+    that another frame of the run shows just the same is no move: it is still content the
+    median got wrong (a character that stood in the plate and left: a ghost, repaired later)."""
+    import cv2
+
+    from .plausible import Plausibility, shifted_background
+
+    h, w = rgb.shape[:2]
+    diff = cv2.morphologyEx((difference(rgb, image) > tolerance).astype(np.uint8), cv2.MORPH_OPEN,
+                            cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (3, 3)))
+    n, labels, stats, _ = cv2.connectedComponentsWithStats(diff, connectivity=8)
+    p = Plausibility(tolerance=tolerance)
+    radius = max(1, round(shift * w))
+    for k in range(1, n):
+        if stats[k, 4] < min_area * h * w:
+            continue
+        region = labels == k
+        if others:  # what another frame shows just the same did not move (a ghost)
+            same = np.any([difference(rgb, o) <= tolerance // 2 for o in others], axis=0) & region
+            if same.sum() >= 0.9 * region.sum():
+                continue
+        if shifted_background(region, rgb, image, p, radius):
+            return True
+    return False
+
+
 def fits_unseen(rgb: np.ndarray, plate: Plate, tolerance: int, static_fraction: float,
                 motion: MotionSettings) -> str | None:
     """For a frame the plate was not built from: its background blocks must match the plate
@@ -135,11 +169,12 @@ class ShotPlates:
 
     def __init__(self, catalog, tolerance: int = 24, min_frames: int = 3, static_fraction: float = 0.25,
                  max_frames: int = 48, keep: int = 4, motion: MotionSettings | None = None,
-                 ghost_ratio: float = 1.5):
+                 ghost_ratio: float = 1.5, moved_shift: float = 0.2):
         self.catalog = catalog
         self.tolerance, self.min_frames = int(tolerance), int(min_frames)
         self.static_fraction, self.max_frames = float(static_fraction), int(max_frames)
         self.motion, self.ghost_ratio = motion or MotionSettings(), float(ghost_ratio)
+        self.moved_shift = float(moved_shift)
         self._cache: OrderedDict = OrderedDict()
         self._keep = keep
 
@@ -159,7 +194,7 @@ class ShotPlates:
         if key not in self._cache:
             frames = self._shot_frames(episode_id, shot_index)
             self._cache[key] = build_plate(frames, self.tolerance, self.min_frames, self.static_fraction,
-                                           self.motion, self.ghost_ratio)
+                                           self.motion, self.ghost_ratio, self.moved_shift)
             while len(self._cache) > self._keep:
                 self._cache.popitem(last=False)
         self._cache.move_to_end(key)

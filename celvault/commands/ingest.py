@@ -10,8 +10,9 @@ from .common import common_options, echo_err, emit_json, load_config, open_catal
               help="Keep at most one frame every N seconds within a shot (default 1.0), plus each shot's first frame.")
 @click.option("--format", "fmt", type=click.Choice(["png", "webp"]), default=None,
               help="Lossless storage format of kept frames (default png).")
-@click.option("--detector", type=click.Choice(["adaptive", "transnetv2", "threshold"]), default=None,
-              help="Shot detector (default adaptive; transnetv2 runs the pretrained TransNetV2 model).")
+@click.option("--detector", type=click.Choice(["adaptive", "transnetv2", "threshold", "auto"]), default=None,
+              help="Shot detector (default adaptive; transnetv2 runs the pretrained TransNetV2 model; "
+                   "auto: transnetv2 where CUDA is present, else adaptive).")
 @common_options
 @writes_catalog("ingest")
 def ingest(paths, series, interval, fmt, detector, catalog_path, config_path, profile, as_json, quiet):

@@ -17,13 +17,20 @@ from celvault.catalog import Catalog
 from .layers import MIXED, NOT_CHARACTER, LayerTruth
 
 
+def _clusters(catalog: Catalog) -> dict[str, int]:
+    """layer id -> cluster id of every character layer ({} before the cluster stage)."""
+    if "cluster_id" not in catalog.dataset("layers").schema.names:
+        return {}
+    rows = catalog.read("layers", ["layer_id", "cluster_id"], "kind = 'character'")
+    return dict(zip(rows.column("layer_id").to_pylist(), rows.column("cluster_id").to_pylist()))
+
+
 def identity_scores(catalog: Catalog, truths: list[LayerTruth]) -> dict:
     from sklearn.metrics import adjusted_rand_score
 
-    if "cluster_id" not in catalog.dataset("layers").schema.names:
-        return {"identities": 0}
-    clusters = dict(zip(*(catalog.read("layers", ["layer_id", "cluster_id"], "kind = 'character'").column(c).to_pylist()
-                          for c in ("layer_id", "cluster_id"))))
+    clusters = _clusters(catalog)
+    if not clusters:
+        return {"identities": 0, "not_character": []}
     single = [t for t in truths if t.label not in (MIXED, NOT_CHARACTER) and clusters.get(t.layer_id) is not None]
     members = defaultdict(list)
     for t in truths:
@@ -42,8 +49,7 @@ def identity_scores(catalog: Catalog, truths: list[LayerTruth]) -> dict:
 
 def majority_names(catalog: Catalog, truths: list[LayerTruth], purity: float = 0.9) -> dict[int, str]:
     """cluster id -> the true character that at least `purity` of its layers show (one each)."""
-    clusters = dict(zip(*(catalog.read("layers", ["layer_id", "cluster_id"], "kind = 'character'").column(c).to_pylist()
-                          for c in ("layer_id", "cluster_id"))))
+    clusters = _clusters(catalog)
     votes = defaultdict(Counter)
     for t in truths:
         cid = clusters.get(t.layer_id)

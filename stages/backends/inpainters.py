@@ -104,7 +104,7 @@ class PlateInpainter(Inpainter):
     (and frames no plate applies to) with the `fallback` inpainter."""
 
     section = "plate"
-    defaults = {"tolerance": 24, "min_frames": 3, "static_fraction": 0.25, "max_frames": 48, "fallback": "telea"}
+    defaults = {"tolerance": 24, "min_frames": 3, "static_fraction": 0.25, "max_frames": 48, "moved_shift": 0.2, "fallback": "telea"}
 
     def __init__(self, settings, device="cpu", catalog=None):
         super().__init__(settings, device, catalog)
@@ -123,7 +123,8 @@ class PlateInpainter(Inpainter):
     def inpaint(self, frames, masks):
         if self._plates is None:
             o = self.options
-            self._plates = ShotPlates(self.catalog, o["tolerance"], o["min_frames"], o["static_fraction"], o["max_frames"])
+            self._plates = ShotPlates(self.catalog, o["tolerance"], o["min_frames"], o["static_fraction"], o["max_frames"],
+                                      moved_shift=float(o.get("moved_shift", 0.2)))
         self._fallback.catalog = self.catalog
         filled, rest, methods = [], [], []
         for f, m in zip(frames, masks):

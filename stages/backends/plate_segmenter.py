@@ -21,7 +21,7 @@ from celvault.stages.plate import ShotPlates, difference
 @register("segmenter", "plate")
 class PlateSegmenter(Segmenter):
     section = "plate"
-    defaults = {"tolerance": 24, "min_frames": 3, "static_fraction": 0.25, "max_frames": 48, "fallback": "none"}
+    defaults = {"tolerance": 24, "min_frames": 3, "static_fraction": 0.25, "max_frames": 48, "moved_shift": 0.2, "fallback": "none"}
 
     def __init__(self, settings, device="cpu", catalog=None):
         super().__init__(settings, device, catalog)
@@ -39,7 +39,8 @@ class PlateSegmenter(Segmenter):
     def plates(self) -> ShotPlates:
         if self._plates is None:
             o = self.options
-            self._plates = ShotPlates(self.catalog, o["tolerance"], o["min_frames"], o["static_fraction"], o["max_frames"])
+            self._plates = ShotPlates(self.catalog, o["tolerance"], o["min_frames"], o["static_fraction"], o["max_frames"],
+                                      moved_shift=float(o.get("moved_shift", 0.2)))
         return self._plates
 
     def fallback(self) -> Segmenter | None:
