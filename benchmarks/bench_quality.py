@@ -26,7 +26,7 @@ from quality.report import metric_rows, property_rows, record  # noqa: E402
 from quality.season import cuts_by_detector, run_season  # noqa: E402
 
 from celvault.config import Config  # noqa: E402
-from celvault.quality import HardTruth, tally_cuts  # noqa: E402
+from celvault.quality import CutTally, HardTruth, tally_cuts  # noqa: E402
 from celvault.quality.season import shot_properties, write_season  # noqa: E402
 
 DETECTORS = ["adaptive", "transnetv2", "pyscenedetect-content", "pyscenedetect-adaptive"]
@@ -63,14 +63,7 @@ def main() -> None:
             views = {name: HardTruth(ep, name) for name, (_, ep) in season.items()}
             props = {name: shot_properties(ep) for name, (_, ep) in season.items()}
             for det, found in cuts_by_detector(folder, season, config, detectors).items():
-                tally = cut_tallies.setdefault(det, None)
-                new = tally_cuts(found, views, props)
-                if tally is None:
-                    cut_tallies[det] = new
-                else:
-                    for part in ("tp", "fp", "fn"):
-                        for key, v in getattr(new, part).items():
-                            getattr(tally, part)[key] += v
+                cut_tallies.setdefault(det, CutTally()).merge(tally_cuts(found, views, props))
             print(f"  cuts done ({time.perf_counter() - t:.0f} s)", flush=True)
             seasons.append(run_season(folder, season, config))
             print(f"  pipeline and scores done ({time.perf_counter() - t:.0f} s)", flush=True)

@@ -100,7 +100,9 @@ def build_plate(frames: list[tuple[str, np.ndarray]], tolerance: int, min_frames
     if len(kept) < len(run):
         image = np.median(np.stack([frames[i][1] for i in kept]), axis=0).round().astype(np.uint8)
     if moved_shift and any(moved_under(frames[i][1], image, tolerance, moved_shift,
-                                       [frames[j][1] for j in kept if j != i]) for i in kept):
+                                       [frames[j][1] for j in kept if j != i],
+                                       frames[kept[k + 1] if k + 1 < len(kept) else kept[k - 1]][1])
+                           for k, i in enumerate(kept)):
         return Plate(n, reason="background moved under the plate (a pan or zoom the camera test missed)")
     from .ghosts import repair_ghosts
 
@@ -123,16 +125,18 @@ def build_plate(frames: list[tuple[str, np.ndarray]], tolerance: int, min_frames
                  repaired=0 if repaired is None else int(repaired.sum()))
 
 
-def moved_under(rgb: np.ndarray, image: np.ndarray, tolerance: int, shift: float, others=(),
+def moved_under(rgb: np.ndarray, image: np.ndarray, tolerance: int, shift: float, others=(), nearest=None,
                 min_area: float = 0.005) -> bool:
-    """Whether a region where the frame differs from the plate is the plate's own background
-    moved (up to `shift` of the width): then the camera moved during the run, whatever the
-    block votes said (a follow pan whose still characters outvoted a few moving props). A region
+    """Whether the frame shows the camera moved during the run, whatever the block votes said
+    (a follow pan whose still characters outvoted a few moving props): a region where it differs
+    from the plate is the plate's own background moved (up to `shift` of the width), or two
+    such regions moved rigidly by the same step since the `nearest` frame of the run (clouds,
+    props: the median wiped them as it wipes walkers, but walkers are not rigid twins). A region
     that another frame of the run shows just the same is no move: it is still content the
     median got wrong (a character that stood in the plate and left: a ghost, repaired later)."""
     import cv2
 
-    from .plausible import Plausibility, shifted_background
+    from .plausible import Plausibility, rigid_match, shifted_background
 
     h, w = rgb.shape[:2]
     diff = cv2.morphologyEx((difference(rgb, image) > tolerance).astype(np.uint8), cv2.MORPH_OPEN,
@@ -140,6 +144,7 @@ def moved_under(rgb: np.ndarray, image: np.ndarray, tolerance: int, shift: float
     n, labels, stats, _ = cv2.connectedComponentsWithStats(diff, connectivity=8)
     p = Plausibility(tolerance=tolerance)
     radius = max(1, round(shift * w))
+    steps = []
     for k in range(1, n):
         if stats[k, 4] < min_area * h * w:
             continue
@@ -150,6 +155,12 @@ def moved_under(rgb: np.ndarray, image: np.ndarray, tolerance: int, shift: float
                 continue
         if shifted_background(region, rgb, image, p, radius):
             return True
+        if nearest is not None:
+            agree, step = rigid_match(region, rgb, nearest, tolerance, radius)
+            if agree >= 0.9 and max(abs(step[0]), abs(step[1])) >= 0.01 * w:
+                if any(abs(step[0] - a) + abs(step[1] - b) <= 0.01 * w for a, b in steps):
+                    return True
+                steps.append(step)
     return False
 
 

@@ -132,30 +132,38 @@ def judge(mask: np.ndarray, rgb: np.ndarray, p: Plausibility, plate: np.ndarray 
 def shifted_background(mask: np.ndarray, rgb: np.ndarray, plate: np.ndarray, p: Plausibility, radius: int) -> bool:
     """Whether the region's pixels match the plate somewhere up to `radius` px away: background
     the camera moved (a pan, zoom or shake the motion check missed, a follow pan whose still
-    characters hid the move), not a character, which matches it nowhere. Searched with a
-    masked template match at about 320 px wide."""
+    characters hid the move), not a character, which matches it nowhere."""
+    agree, _ = rigid_match(mask, rgb, plate, p.tolerance, radius)
+    return agree > p.max_plate_match
+
+
+def rigid_match(mask: np.ndarray, rgb: np.ndarray, ref: np.ndarray, tolerance: int, radius: int,
+                work_width: float = 320.0) -> tuple[float, tuple[int, int]]:
+    """(share of the region's pixels within half `tolerance` of `ref` at the best shift other
+    than none, that shift in px of the frame) - a masked template match at about
+    `work_width` px wide. Background moved rigidly matches almost exactly (half the
+    tolerance); a character over a dark background is only loosely like some other patch."""
     import cv2
 
-    scale = min(1.0, 320.0 / mask.shape[1])
+    scale = min(1.0, work_width / mask.shape[1])
     if scale < 1.0:
         size = (max(1, round(mask.shape[1] * scale)), max(1, round(mask.shape[0] * scale)))
         mask = cv2.resize(mask.astype(np.uint8), size, interpolation=cv2.INTER_NEAREST) > 0
-        rgb, plate = (cv2.resize(x, size, interpolation=cv2.INTER_AREA) for x in (rgb, plate))
+        rgb, ref = (cv2.resize(x, size, interpolation=cv2.INTER_AREA) for x in (rgb, ref))
         radius = max(1, round(radius * scale))
     if not mask.any():
-        return False
+        return 0.0, (0, 0)
     ys, xs = _crop(mask, 0)
     tpl, tmask = rgb[ys, xs].astype(np.float32), mask[ys, xs]
     y0, x0 = max(0, ys.start - radius), max(0, xs.start - radius)
-    window = plate[y0:min(plate.shape[0], ys.stop + radius), x0:min(plate.shape[1], xs.stop + radius)]
+    window = ref[y0:min(ref.shape[0], ys.stop + radius), x0:min(ref.shape[1], xs.stop + radius)]
     if window.shape[0] < tpl.shape[0] or window.shape[1] < tpl.shape[1]:
-        return False
+        return 0.0, (0, 0)
     weights = np.repeat(tmask[..., None], 3, axis=2).astype(np.float32)
     cost = cv2.matchTemplate(window.astype(np.float32), tpl, cv2.TM_SQDIFF, mask=weights)
     cost[ys.start - y0, xs.start - x0] = np.inf  # where it is: known to differ
     iy, ix = np.unravel_index(int(np.argmin(cost)), cost.shape)
     there = window[iy:iy + tpl.shape[0], ix:ix + tpl.shape[1]].astype(np.int16)
-    # a background moved rigidly matches almost exactly (half the tolerance); a character over a
-    # dark background is only loosely like some other patch of it
-    agree = np.abs(there - tpl.astype(np.int16)).max(axis=2) <= p.tolerance // 2
-    return float(agree[tmask].mean()) > p.max_plate_match
+    agree = np.abs(there - tpl.astype(np.int16)).max(axis=2) <= tolerance // 2
+    shift = (round((x0 + ix - xs.start) / scale), round((y0 + iy - ys.start) / scale))
+    return float(agree[tmask].mean()), shift

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from celvault.catalog import Catalog
 
-from .frames import dup_links, exact_phash_links, detected_cuts, link_precision, opening_recall, tally_cuts
+from .frames import CutTally, dup_links, exact_phash_links, detected_cuts, link_precision, opening_recall, tally_cuts
 from .identities import identity_scores, outdoor_query_scores
 from .layers import MIXED, NOT_CHARACTER, layer_scores, layer_truths, mask_quality
 from .truth import HardTruth, SyntheticTruth, TruthView
@@ -54,7 +54,7 @@ def summary_lines(s: dict) -> list[str]:
 
 
 __all__ = [
-    "HardTruth", "MIXED", "NOT_CHARACTER", "SyntheticTruth", "TruthView", "detected_cuts", "dup_links",
+    "CutTally", "HardTruth", "MIXED", "NOT_CHARACTER", "SyntheticTruth", "TruthView", "detected_cuts", "dup_links",
     "exact_phash_links", "identity_scores", "layer_scores", "layer_truths", "link_precision", "mask_quality",
     "opening_recall", "outdoor_query_scores", "summary", "summary_lines", "tally_cuts", "views_by_episode_id",
 ]

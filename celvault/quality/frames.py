@@ -54,6 +54,12 @@ class CutTally:
             for k in keys:
                 self.fp[k] += 1
 
+    def merge(self, other: "CutTally") -> "CutTally":
+        for part in ("tp", "fp", "fn"):
+            for key, v in getattr(other, part).items():
+                getattr(self, part)[key] += v
+        return self
+
     def f1(self, key: str = "all") -> float | None:
         tp, fp, fn = self.tp[key], self.fp[key], self.fn[key]
         return None if tp + fp + fn == 0 else 2 * tp / (2 * tp + fp + fn)
