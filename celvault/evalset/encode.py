@@ -2,43 +2,10 @@
 
 from __future__ import annotations
 
-import queue
-import threading
 from pathlib import Path
 
+from celvault.synthetic.prefetch import prefetch
 from celvault.synthetic.writer import frame_rate
-
-
-def _prefetch(gen, depth: int = 16):
-    """Run `gen` in a worker thread so that rendering overlaps encoding."""
-    q: queue.Queue = queue.Queue(maxsize=depth)
-    done, stop = object(), threading.Event()
-
-    def work():
-        try:
-            for item in gen:
-                if stop.is_set():
-                    return
-                q.put(item)
-            q.put(done)
-        except BaseException as exc:  # handed to the consumer
-            q.put(exc)
-
-    th = threading.Thread(target=work, name="celvault-evalset-render", daemon=True)
-    th.start()
-    try:
-        while (item := q.get()) is not done:
-            if isinstance(item, BaseException):
-                raise item
-            yield item
-    finally:
-        stop.set()
-        while th.is_alive():
-            try:
-                q.get(timeout=0.05)
-            except queue.Empty:
-                pass
-        th.join()
 
 
 def write_episode(ep, path, preset: str = "veryfast") -> None:
@@ -73,7 +40,7 @@ def write_episode(ep, path, preset: str = "veryfast") -> None:
         stream.codec_context.time_base = 1 / rate
         stream.options = {"crf": str(int(spec.crf)), "preset": preset}
         tb = stream.codec_context.time_base
-        for i, vf in enumerate(_prefetch(converted())):
+        for i, vf in enumerate(prefetch(converted(), depth=16)):
             vf.pts = i
             vf.time_base = tb
             container.mux(stream.encode(vf))

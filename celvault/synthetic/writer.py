@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import queue
 import re
 import threading
 from fractions import Fraction
@@ -14,6 +13,7 @@ from av.video.frame import PictureType
 
 from .episode import iter_frames
 from .plan import plan_shots
+from .prefetch import prefetch
 from .truth import EpisodeSpec, EpisodeTruth
 
 PIX_FMT = {"libx264": "yuv420p", "mpeg4": "yuv420p", "ffv1": "bgr0"}
@@ -62,36 +62,6 @@ def _converted(truth: EpisodeTruth, pix_fmt: str, stop: threading.Event):
         yield i, vf
 
 
-def _prefetch(gen, stop: threading.Event, depth: int = 24):
-    """Run `gen` in a worker thread (rendering overlaps encoding)."""
-    q: queue.Queue = queue.Queue(maxsize=depth)
-    done = object()
-
-    def work():
-        try:
-            for item in gen:
-                q.put(item)
-            q.put(done)
-        except BaseException as exc:  # handed to the consumer
-            q.put(exc)
-
-    th = threading.Thread(target=work, name="celvault-synthetic-render", daemon=True)
-    th.start()
-    try:
-        while (item := q.get()) is not done:
-            if isinstance(item, BaseException):
-                raise item
-            yield item
-    finally:
-        stop.set()
-        while th.is_alive():  # unblock a worker waiting on a full queue
-            try:
-                q.get(timeout=0.05)
-            except queue.Empty:
-                pass
-        th.join()
-
-
 def write_video(path, truth: EpisodeTruth) -> EpisodeTruth:
     """Encode every frame of `truth` into `path` (container from the suffix).
 
@@ -108,7 +78,7 @@ def write_video(path, truth: EpisodeTruth) -> EpisodeTruth:
         tb = stream.codec_context.time_base
         stop = threading.Event()
         starts = set(truth.shot_boundaries())
-        for i, vf in _prefetch(_converted(truth, stream.pix_fmt, stop), stop):
+        for i, vf in prefetch(_converted(truth, stream.pix_fmt, stop), stop):
             vf.pts = i
             # a keyframe at every cut keeps the opening's encoding independent of what follows
             vf.pict_type = PictureType.I if i in starts else PictureType.NONE
