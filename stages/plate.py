@@ -99,10 +99,12 @@ def build_plate(frames: list[tuple[str, np.ndarray]], tolerance: int, min_frames
         return Plate(n, reason="frames differ from their shot's plate (a fade or a flash)")
     if len(kept) < len(run):
         image = np.median(np.stack([frames[i][1] for i in kept]), axis=0).round().astype(np.uint8)
-    if moved_shift and any(moved_under(frames[i][1], image, tolerance, moved_shift,
-                                       [frames[j][1] for j in kept if j != i],
-                                       frames[kept[k + 1] if k + 1 < len(kept) else kept[k - 1]][1])
-                           for k, i in enumerate(kept)):
+    small = [_small(frames[i][1]) for i in kept]  # the check is about regions, not pixels
+    plate_small = _small(image)
+    if moved_shift and any(moved_under(small[k], plate_small, tolerance, moved_shift,
+                                       [o for j, o in enumerate(small) if j != k],
+                                       small[k + 1] if k + 1 < len(small) else small[k - 1])
+                           for k in range(len(small))):
         return Plate(n, reason="background moved under the plate (a pan or zoom the camera test missed)")
     from .ghosts import repair_ghosts
 
@@ -125,6 +127,15 @@ def build_plate(frames: list[tuple[str, np.ndarray]], tolerance: int, min_frames
                  repaired=0 if repaired is None else int(repaired.sum()))
 
 
+def _small(rgb: np.ndarray, width: int = 320) -> np.ndarray:
+    import cv2
+
+    h, w = rgb.shape[:2]
+    if w <= width:
+        return rgb
+    return cv2.resize(rgb, (width, max(1, round(h * width / w))), interpolation=cv2.INTER_AREA)
+
+
 def moved_under(rgb: np.ndarray, image: np.ndarray, tolerance: int, shift: float, others=(), nearest=None,
                 min_area: float = 0.005) -> bool:
     """Whether the frame shows the camera moved during the run, whatever the block votes said
@@ -144,14 +155,15 @@ def moved_under(rgb: np.ndarray, image: np.ndarray, tolerance: int, shift: float
     n, labels, stats, _ = cv2.connectedComponentsWithStats(diff, connectivity=8)
     p = Plausibility(tolerance=tolerance)
     radius = max(1, round(shift * w))
-    steps = []
+    steps, same = [], None
     for k in range(1, n):
         if stats[k, 4] < min_area * h * w:
             continue
         region = labels == k
         if others:  # what another frame shows just the same did not move (a ghost)
-            same = np.any([difference(rgb, o) <= tolerance // 2 for o in others], axis=0) & region
-            if same.sum() >= 0.9 * region.sum():
+            if same is None:
+                same = np.any([difference(rgb, o) <= tolerance // 2 for o in others], axis=0)
+            if (same & region).sum() >= 0.9 * region.sum():
                 continue
         if shifted_background(region, rgb, image, p, radius):
             return True

@@ -91,6 +91,9 @@ def test_query_out_and_sheet_never_write_into_a_catalogue(small, tmp_path):
         _one_error(cli("query", "--sheet", sheet, "--limit", "2", ok=False), "catalogue")
         _one_error(cli("characters", "show", "0", "--sheet", sheet, ok=False), "catalogue")
     assert _tree(cat) == before
+    folder = tmp_path / "a-folder"
+    folder.mkdir()
+    _one_error(cli("characters", "show", "0", "--sheet", folder, ok=False))  # not click's usage text
     text = tmp_path / "notes.png"
     text.write_text("not an image")
     _one_error(cli("query", "--sheet", text, "--limit", "2", ok=False), "not a PNG")

@@ -82,7 +82,7 @@ def merge_cmd(keep, other, catalog_path, config_path, profile, as_json, quiet):
 
 @characters.command("show")
 @click.argument("character")
-@click.option("--sheet", type=click.Path(dir_okay=False), default=None, metavar="FILE.png",
+@click.option("--sheet", type=click.Path(), default=None, metavar="FILE.png",
               help="Write a contact sheet of the members (closest to the centroid first).")
 @click.option("--limit", type=click.IntRange(min=1), default=48, show_default=True, help="Members to show.")
 @common_options
