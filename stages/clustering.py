@@ -67,26 +67,34 @@ def assign(vectors: np.ndarray, known: dict[int, Identity], factor: float, margi
     return np.where(best <= reach[nearest], ids[nearest], NOISE), best
 
 
+TIGHT = 0.2  # cosine distance: joins and noise placement only involve identities this tight
+
+
 def merge_close(vectors: np.ndarray, labels: np.ndarray, factor: float) -> np.ndarray:
-    """Join clusters whose centroids are closer than `factor` x the larger of their radii
-    (closest pair first): HDBSCAN splits one character into two dense clusters when it is
-    seen lit from two sides or half cut; two characters lie many radii apart."""
-    labels = labels.copy()
-    while factor > 0:
-        known = identities(vectors, labels)
-        ids = sorted(known)
-        best = None
-        for i, a in enumerate(ids):
-            for b in ids[i + 1:]:
-                d = 1.0 - float(known[a].centroid @ known[b].centroid)
-                if d < factor * max(known[a].radius, known[b].radius) and (best is None or d < best[0]):
-                    best = (d, a, b)
-        if best is None:
-            break
-        labels[labels == best[2]] = best[1]
-    kept = sorted(set(labels.tolist()) - {NOISE})  # renumber 0..k-1 in order of first label
+    """Join clusters whose centroids are closer than `factor` x the larger of their radii (and
+    than TIGHT): HDBSCAN splits one character into two dense clusters when it is seen lit from
+    two sides or half cut; two characters lie many radii apart. Radii are HDBSCAN's own, so
+    joins do not snowball."""
+    if factor <= 0:
+        return labels
+    known = identities(vectors, labels)
+    ids = sorted(known)
+    parent = {i: i for i in ids}
+
+    def root(i):
+        while parent[i] != i:
+            i = parent[i]
+        return i
+
+    for i, a in enumerate(ids):
+        for b in ids[i + 1:]:
+            d = 1.0 - float(known[a].centroid @ known[b].centroid)
+            if d < min(factor * max(known[a].radius, known[b].radius), TIGHT):
+                parent[root(b)] = root(a)
+    joined = np.array([root(int(v)) if v != NOISE else NOISE for v in labels])
+    kept = sorted(set(joined.tolist()) - {NOISE})  # renumbered 0..k-1
     remap = {old: new for new, old in enumerate(kept)}
-    return np.array([remap.get(int(v), NOISE) for v in labels])
+    return np.array([remap.get(int(v), NOISE) for v in joined])
 
 
 def fit(vectors: np.ndarray, *, min_cluster_size: int, min_samples: int, reduce_dims: int, max_fit: int,
@@ -109,9 +117,10 @@ def _place_noise(vectors: np.ndarray, labels: np.ndarray, factor: float, margin:
     """Layers HDBSCAN left as noise join the nearest identity within its reach, as a new
     episode's layers do (a character seen half cut or in odd light is still that character)."""
     noise = labels == NOISE
-    if noise.any():
+    tight = {k: v for k, v in identities(vectors, labels).items() if v.radius <= TIGHT}
+    if noise.any() and tight:  # a loose identity's reach would take in anything
         labels = labels.copy()
-        labels[noise], _ = assign(vectors[noise], identities(vectors, labels), factor, margin)
+        labels[noise], _ = assign(vectors[noise], tight, factor, margin)
     return labels
 
 
