@@ -38,7 +38,7 @@ def main() -> None:
     ap.add_argument("--episodes", type=int, default=2, help="episodes per season (they share an opening)")
     ap.add_argument("--seed", type=int, default=2026, help="first season's seed; the others follow")
     ap.add_argument("--quick", action="store_true", help="small, short episodes (what the tests use)")
-    ap.add_argument("--interval", type=float, default=0.5, help="ingest --interval for the pipeline run")
+    ap.add_argument("--interval", type=float, default=0.25, help="ingest --interval for the pipeline run (plates want dense frames)")
     ap.add_argument("--detectors", default=",".join(DETECTORS))
     ap.add_argument("--keep", type=Path, default=None, help="keep episodes and catalogues here")
     ap.add_argument("--record", action="store_true", help="write the tables into benchmarks/RESULTS.md")
