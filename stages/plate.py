@@ -99,12 +99,7 @@ def build_plate(frames: list[tuple[str, np.ndarray]], tolerance: int, min_frames
         return Plate(n, reason="frames differ from their shot's plate (a fade or a flash)")
     if len(kept) < len(run):
         image = np.median(np.stack([frames[i][1] for i in kept]), axis=0).round().astype(np.uint8)
-    small = [_small(frames[i][1]) for i in kept]  # the check is about regions, not pixels
-    plate_small = _small(image)
-    if moved_shift and any(moved_under(small[k], plate_small, tolerance, moved_shift,
-                                       [o for j, o in enumerate(small) if j != k],
-                                       small[k + 1] if k + 1 < len(small) else small[k - 1])
-                           for k in range(len(small))):
+    if moved_shift and _background_moved(frames, kept, image, tolerance, moved_shift):
         return Plate(n, reason="background moved under the plate (a pan or zoom the camera test missed)")
     from .ghosts import repair_ghosts
 
@@ -125,6 +120,14 @@ def build_plate(frames: list[tuple[str, np.ndarray]], tolerance: int, min_frames
             verdicts[fid] = _why_not(i, pairs)
     return Plate(n, image, seen, agreement={frames[i][0]: agree[i] for i in run}, verdicts=verdicts,
                  repaired=0 if repaired is None else int(repaired.sum()))
+
+
+def _background_moved(frames, kept: list[int], image: np.ndarray, tolerance: int, shift: float) -> bool:
+    small = [_small(frames[i][1]) for i in kept]  # the check is about regions, not pixels
+    plate_small = _small(image)
+    return any(moved_under(small[k], plate_small, tolerance, shift, [o for j, o in enumerate(small) if j != k],
+                           small[k + 1] if k + 1 < len(small) else small[k - 1])
+               for k in range(len(small)))
 
 
 def _small(rgb: np.ndarray, width: int = 320) -> np.ndarray:

@@ -81,8 +81,8 @@ class SyntheticTruth(TruthView):
     def __init__(self, truth, name: str):
         from celvault.synthetic import plan_episode
 
-        if not truth.frames or (truth.frames and not any(f.bboxes for f in truth.frames)):
-            truth = plan_episode(truth.spec)  # fills the visible boxes
+        if not any(f.bboxes for f in truth.frames):  # a plan not rendered yet: fill the visible boxes
+            truth = plan_episode(truth.spec)
         self.truth, self.name, self.n_frames = truth, name, truth.n_frames
         self._rendered: dict[int, object] = {}
 
