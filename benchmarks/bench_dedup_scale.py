@@ -29,7 +29,7 @@ from celvault.catalog import Catalog
 from celvault.config import Config
 from celvault.stages.dedup import DedupStage
 from celvault.stages.hamming import popcount
-from celvault.stages.ingest import ingest_paths
+from celvault.ingest import ingest_paths
 from celvault.stages.runner import run_stage
 from celvault.synthetic import EpisodeSpec, make_episode
 

@@ -184,7 +184,7 @@ def bench_clip(device, frames, cutouts, work: Path, repeats: int, rows):
     import torch
 
     from celvault.stages.backends.open_clip_embedder import OpenClipEmbedder
-    from celvault.stages.pictures import to_pil
+    from celvault.media.codec import to_pil
 
     with timed(f"clip: random {CLIP_MODEL} checkpoint", {}):
         with torch.random.fork_rng(devices=[]):

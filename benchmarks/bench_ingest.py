@@ -19,7 +19,7 @@ from common import machine, timed
 
 from celvault.catalog import Catalog
 from celvault.config import Config
-from celvault.stages.ingest import ingest_paths
+from celvault.ingest import ingest_paths
 from celvault.synthetic import EpisodeSpec, make_episode
 
 

@@ -56,9 +56,9 @@ def demo_quality(catalog: Catalog, episodes: int, seconds: float, width: int, he
 
 def run_demo(out_dir: Path, catalog_path: Path, episodes: int = 2, seconds: float = 20.0,
              width: int = 640, height: int = 360, progress: Progress | None = None) -> dict:
-    from celvault.stages.ingest import ingest_paths
+    from celvault.ingest import ingest_paths
     from celvault.stages.runner import run_pipeline
-    from celvault.stages.status import catalog_status
+    from celvault.reports.status import catalog_status
 
     progress = progress or Progress(quiet=True)
     profile, reason = pick_profile()

@@ -6,8 +6,8 @@ import numpy as np
 
 from celvault.catalog import Catalog
 from celvault.catalog.store import sql_in
-from celvault.stages.layers import decode_png, png
-from celvault.stages.pictures import on_white
+from celvault.media.codec import decode_png, png
+from celvault.media.codec import on_white
 
 BACKGROUNDS = ("white", "keep-alpha", "none")
 

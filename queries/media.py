@@ -45,8 +45,8 @@ def write_images(catalog: Catalog, result: QueryResult, out_dir: str | Path) -> 
 
 def result_sheet(catalog: Catalog, result: QueryResult, out: str | Path, title: str | None = None) -> Path:
     """A contact sheet of the results, each labelled with its id and time."""
-    from celvault.contact_sheet import contact_sheet
-    from celvault.stages.layers import decode_png
+    from celvault.media.contact_sheet import contact_sheet
+    from celvault.media.codec import decode_png
 
     key, media = _media(catalog, result)
     items = []

@@ -51,7 +51,7 @@ class QueryResult:
 
 def _identity_ids(catalog: Catalog, names: list[str]) -> list[list[int]]:
     from celvault.catalog.characters import read_characters
-    from celvault.identities import resolve
+    from celvault.catalog.identities import resolve
 
     known = read_characters(catalog)
     groups = []

@@ -16,7 +16,8 @@ from celvault.errors import ConfigError
 from celvault.registry import register
 
 from .base import REPRESENTATIVE_FRAMES
-from .layers import FrameIn, LayerBatch, frames_in, union_mask
+from .layers import FrameIn, LayerBatch, frames_in
+from celvault.media.codec import union_mask
 from .model_stage import ModelStage
 
 

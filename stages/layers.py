@@ -8,12 +8,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-import cv2
 import numpy as np
 import pyarrow as pa
 
 from celvault.catalog.ids import layer_id
-from celvault.errors import CatalogError
+
+from celvault.media.codec import decode_frame, png
 
 from .refine import Instance
 
@@ -28,39 +28,10 @@ class FrameIn:
     rgb: np.ndarray
 
 
-def decode_frame(data: bytes | None, frame_id: str) -> np.ndarray:
-    img = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_COLOR) if data else None
-    if img is None:
-        raise CatalogError(f"frame {frame_id}: stored image cannot be decoded")
-    return cv2.cvtColor(img, cv2.COLOR_BGR2RGB)
-
-
 def frames_in(rows) -> list[FrameIn]:
     """Decoded frames of a stage batch (key, episode_id, shot_index and the joined `image`)."""
     return [FrameIn(fid, ep, shot, decode_frame(img, fid)) for fid, ep, shot, img in zip(
         *(rows.column(c).to_pylist() for c in ("frame_id", "episode_id", "shot_index", "image")))]
-
-
-def png(img: np.ndarray, level: int = 1) -> bytes:
-    if img.ndim == 3 and img.shape[2] == 3:
-        img = cv2.cvtColor(img, cv2.COLOR_RGB2BGR)
-    elif img.ndim == 3 and img.shape[2] == 4:
-        img = cv2.cvtColor(img, cv2.COLOR_RGBA2BGRA)
-    ok, buf = cv2.imencode(".png", img, [cv2.IMWRITE_PNG_COMPRESSION, level])
-    if not ok:
-        raise CatalogError("could not encode a layer as PNG")
-    return buf.tobytes()
-
-
-def decode_png(data: bytes, flags: int = cv2.IMREAD_UNCHANGED) -> np.ndarray:
-    img = cv2.imdecode(np.frombuffer(data, np.uint8), flags)
-    if img is None:
-        raise CatalogError("a stored layer image cannot be decoded")
-    if img.ndim == 3 and img.shape[2] == 4:
-        return cv2.cvtColor(img, cv2.COLOR_BGRA2RGBA)
-    if img.ndim == 3:
-        return cv2.cvtColor(img, cv2.COLOR_BGR2RGB)
-    return img
 
 
 @dataclass
@@ -98,12 +69,3 @@ class LayerBatch:
 
         return {"layer_media": pa.Table.from_pylist(self.media, schema=LAYER_MEDIA),
                 "layers": pa.Table.from_pylist(self.rows, schema=LAYERS)}
-
-
-def union_mask(height: int, width: int, bboxes: list, masks: list[bytes]) -> np.ndarray:
-    """A frame's character mask, from its layers' bbox crops."""
-    out = np.zeros((height, width), bool)
-    for (x0, y0, x1, y1), data in zip(bboxes, masks):
-        crop = decode_png(data, cv2.IMREAD_GRAYSCALE) > 127
-        out[y0:y1, x0:x1] |= crop
-    return out

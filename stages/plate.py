@@ -24,7 +24,7 @@ import numpy as np
 from celvault.catalog.store import sql_in, sql_str
 
 from .camera_motion import MotionSettings, PairMotion, pair_motion, working_grey
-from .layers import decode_frame
+from celvault.media.codec import decode_frame
 
 
 @dataclass

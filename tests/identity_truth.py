@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from celvault.catalog import Catalog
-from celvault.stages.layers import decode_png
+from celvault.media.codec import decode_png
 
 MIXED = "(mixed)"
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from celvault.catalog import Catalog
-from celvault.stages.layers import decode_png, union_mask
+from celvault.media.codec import decode_png, union_mask
 
 
 def layer_scores(catalog_path, episode_id: str, truth, kind_filter=None) -> list[dict]:

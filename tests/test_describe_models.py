@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from celvault.catalog import Catalog
-from celvault.stages.layers import decode_png
+from celvault.media.codec import decode_png
 
 from .conftest import Cli
 from .helpers import table

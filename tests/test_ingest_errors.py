@@ -3,7 +3,7 @@
 import pytest
 
 from celvault.catalog import Catalog
-from celvault.stages.ingest import ingest as ingest_mod
+from celvault.ingest import ingest as ingest_mod
 
 from .helpers import table
 

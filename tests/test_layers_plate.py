@@ -7,7 +7,7 @@ import pytest
 
 from celvault.catalog import Catalog
 from celvault.stages.inpaint import dilate
-from celvault.stages.layers import decode_png, union_mask
+from celvault.media.codec import decode_png, union_mask
 
 from .conftest import Cli
 from .helpers import table, version

@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from celvault.stages.layers import decode_png
+from celvault.media.codec import decode_png
 
 from .helpers import decode, table
 from .tiny_models import lama_torchscript, sam2_checkpoint

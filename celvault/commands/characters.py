@@ -23,7 +23,7 @@ def characters():
 @common_options
 def list_cmd(catalog_path, config_path, profile, as_json, quiet):
     """Every identity: cluster id, name, member layers, a few reference layer ids."""
-    from celvault.identities import list_identities
+    from celvault.catalog.identities import list_identities
 
     found = list_identities(open_catalog(catalog_path))
     if as_json:
@@ -47,7 +47,7 @@ def list_cmd(catalog_path, config_path, profile, as_json, quiet):
 @writes_catalog("characters name")
 def name_cmd(character, name, catalog_path, config_path, profile, as_json, quiet):
     """Give CHARACTER (a cluster id, or its current name) the name NAME."""
-    from celvault.identities import name_identity
+    from celvault.catalog.identities import name_identity
 
     done = name_identity(open_catalog(catalog_path), character, name)
     if as_json:
@@ -67,7 +67,7 @@ def name_cmd(character, name, catalog_path, config_path, profile, as_json, quiet
 @writes_catalog("characters merge")
 def merge_cmd(keep, other, catalog_path, config_path, profile, as_json, quiet):
     """Fold character OTHER into KEEP (its layers and frames; its name if KEEP has none)."""
-    from celvault.identities import merge_identities
+    from celvault.catalog.identities import merge_identities
 
     done = merge_identities(open_catalog(catalog_path), keep, other)
     if as_json:
@@ -88,7 +88,7 @@ def merge_cmd(keep, other, catalog_path, config_path, profile, as_json, quiet):
 @common_options
 def show_cmd(character, sheet, limit, catalog_path, config_path, profile, as_json, quiet):
     """Members of CHARACTER, closest to its centroid first (or a contact sheet of them)."""
-    from celvault.identities import identity_members, identity_sheet
+    from celvault.catalog.identities import identity_members, identity_sheet
 
     catalog = open_catalog(catalog_path)
     if sheet:

@@ -22,7 +22,7 @@ def ingest(paths, series, interval, fmt, detector, catalog_path, config_path, pr
     Ingesting the same content again is a no-op; a bad input is reported and the others still
     go in (exit status 1 if any failed).
     """
-    from celvault.stages.ingest import ingest_paths
+    from celvault.ingest import ingest_paths
 
     overrides = {"ingest": {k: v for k, v in {"interval": interval, "format": fmt, "detector": detector}.items() if v is not None}}
     config = load_config(config_path, profile, overrides)

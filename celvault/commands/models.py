@@ -28,7 +28,7 @@ def models():
 def list_models(as_json, config_path, profile):
     """Every known model: stage, library, where its file is, present or missing, size."""
     from celvault.stages.backends.weights import inventory
-    from celvault.stages.models_in_use import all_models
+    from celvault.reports.models import all_models
 
     rows = inventory(all_models(load_config(config_path, profile)))
     if as_json:
@@ -51,7 +51,7 @@ def list_models(as_json, config_path, profile):
 @_config_options
 def pull(names, config_path, profile):
     """Download models NAME... through their libraries (checksums as each library checks them)."""
-    from celvault.stages.models_in_use import find_model
+    from celvault.reports.models import find_model
 
     config = load_config(config_path, profile)
     specs = [find_model(n, config) for n in names]  # unknown names fail before anything downloads

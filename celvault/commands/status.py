@@ -7,7 +7,7 @@ from .common import common_options, emit_json, load_config, open_catalog
 @common_options
 def status(catalog_path, config_path, profile, as_json, quiet):
     """Per episode: frames kept, and for every stage the rows done and still missing."""
-    from celvault.stages.status import catalog_status
+    from celvault.reports.status import catalog_status
 
     config = load_config(config_path, profile)
     info = catalog_status(open_catalog(catalog_path, config), config)

@@ -82,7 +82,7 @@ def outdoor_query_scores(catalog: Catalog, config, views, truths: list[LayerTrut
     """Per named character X: `query --character X --scene outdoor` against the truth.
     Precision: returned frames that show X outdoors. Recall: of the representative outdoor
     frames where X was cut cleanly (a layer showing X alone), the share returned."""
-    from celvault.identities import name_identity
+    from celvault.catalog.identities import name_identity
     from celvault.queries.run import run_query
     from celvault.queries.search import Query
 

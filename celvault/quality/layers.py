@@ -15,7 +15,7 @@ import numpy as np
 
 from celvault.catalog import Catalog
 from celvault.catalog.store import sql_in
-from celvault.stages.layers import decode_png
+from celvault.media.codec import decode_png
 
 MIXED = "(mixed)"
 NOT_CHARACTER = "(not a character)"
@@ -103,7 +103,7 @@ def layer_scores(catalog: Catalog, views, truths: list[LayerTruth], found_at: fl
 def mask_quality(catalog: Catalog, views, inpaint_backends=("background",)) -> dict:
     """Mean IoU of each segmented frame's character mask with the truth, and the mean error
     of its background layer against the true background over the pixels characters hid."""
-    from celvault.stages.layers import union_mask
+    from celvault.media.codec import union_mask
 
     frames = _read(catalog, "frames", ["frame_id", "episode_id", "frame_index", "width", "height", "layer_count"],
                    "dup_group IS NOT NULL AND dup_of IS NULL AND layer_count IS NOT NULL")

@@ -55,7 +55,7 @@ class BlipCaptioner(Captioner):
     def describe(self, images) -> list[str]:
         import torch
 
-        from celvault.stages.pictures import to_pil
+        from celvault.media.codec import to_pil
 
         self._load()
         prompt = str(self.options.get("prompt") or "")

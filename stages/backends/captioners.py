@@ -7,7 +7,7 @@ from typing import ClassVar
 import numpy as np
 import pyarrow as pa
 
-from .segmenter import Backend
+from .base import Backend
 
 
 class Captioner(Backend):

@@ -15,7 +15,7 @@ import numpy as np
 from celvault.errors import ConfigError, CelvaultError
 from celvault.registry import register
 
-from .segmenter import Backend
+from .base import Backend
 
 
 class NoTextSide(CelvaultError):

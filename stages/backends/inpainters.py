@@ -9,7 +9,7 @@ from celvault import registry
 from celvault.errors import ConfigError
 from celvault.registry import register
 from celvault.stages.backends import weights
-from celvault.stages.backends.segmenter import Backend
+from celvault.stages.backends.base import Backend
 from celvault.stages.plate import ShotPlates
 
 

@@ -95,7 +95,7 @@ class OpenClipEmbedder(Embedder):
     def embed_images(self, images: list[np.ndarray]) -> np.ndarray:
         import torch
 
-        from celvault.stages.pictures import to_pil
+        from celvault.media.codec import to_pil
 
         self._load()
         out = []

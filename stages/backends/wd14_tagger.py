@@ -93,7 +93,7 @@ class Wd14Tagger(Captioner):
         return names, np.array([int(r["category"]) for r in rows])
 
     def scores(self, images) -> np.ndarray:
-        from celvault.stages.pictures import on_white
+        from celvault.media.codec import on_white
 
         self._load()
         inp = self._session.get_inputs()[0].name

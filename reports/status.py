@@ -8,7 +8,7 @@ from celvault.catalog import Catalog
 from celvault.catalog.check import quick_problems
 from celvault.config import Config
 
-from .runner import available_stages, build_stage, build_stages
+from celvault.stages.runner import available_stages, build_stage, build_stages
 
 SAMPLES = 3  # failed rows named per stage
 

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from celvault.config import Config
 
-from .backends.weights import ModelSpec, known_models
-from .model_stage import ModelStage
-from .runner import available_stages, build_stages
+from celvault.stages.backends.weights import ModelSpec, known_models
+from celvault.stages.model_stage import ModelStage
+from celvault.stages.runner import available_stages, build_stages
 
 
 def configured_models(config: Config) -> list[ModelSpec]:

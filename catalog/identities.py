@@ -128,8 +128,8 @@ def identity_members(catalog: Catalog, ref: str, limit: int | None = None) -> tu
 
 
 def identity_sheet(catalog: Catalog, ref: str, out, limit: int = 48, thumb: int = 128) -> dict:
-    from celvault.contact_sheet import contact_sheet
-    from celvault.stages.layers import decode_png
+    from celvault.media.contact_sheet import contact_sheet
+    from celvault.media.codec import decode_png
 
     row, members = identity_members(catalog, ref, limit)
     if not members:

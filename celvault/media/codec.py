@@ -1,0 +1,61 @@
+"""Image bytes in the catalogue: PNG encoding and decoding, masks from layer crops, and the
+RGB views models and exporters see (cut-outs on white, PIL images)."""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+from celvault.errors import CatalogError
+
+
+def png(img: np.ndarray, level: int = 1) -> bytes:
+    if img.ndim == 3 and img.shape[2] == 3:
+        img = cv2.cvtColor(img, cv2.COLOR_RGB2BGR)
+    elif img.ndim == 3 and img.shape[2] == 4:
+        img = cv2.cvtColor(img, cv2.COLOR_RGBA2BGRA)
+    ok, buf = cv2.imencode(".png", img, [cv2.IMWRITE_PNG_COMPRESSION, level])
+    if not ok:
+        raise CatalogError("could not encode a layer as PNG")
+    return buf.tobytes()
+
+
+def decode_png(data: bytes, flags: int = cv2.IMREAD_UNCHANGED) -> np.ndarray:
+    img = cv2.imdecode(np.frombuffer(data, np.uint8), flags)
+    if img is None:
+        raise CatalogError("a stored layer image cannot be decoded")
+    if img.ndim == 3 and img.shape[2] == 4:
+        return cv2.cvtColor(img, cv2.COLOR_BGRA2RGBA)
+    if img.ndim == 3:
+        return cv2.cvtColor(img, cv2.COLOR_BGR2RGB)
+    return img
+
+
+def decode_frame(data: bytes | None, frame_id: str) -> np.ndarray:
+    img = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_COLOR) if data else None
+    if img is None:
+        raise CatalogError(f"frame {frame_id}: stored image cannot be decoded")
+    return cv2.cvtColor(img, cv2.COLOR_BGR2RGB)
+
+
+def union_mask(height: int, width: int, bboxes: list, masks: list[bytes]) -> np.ndarray:
+    """A frame's character mask, from its layers' bbox crops."""
+    out = np.zeros((height, width), bool)
+    for (x0, y0, x1, y1), data in zip(bboxes, masks):
+        crop = decode_png(data, cv2.IMREAD_GRAYSCALE) > 127
+        out[y0:y1, x0:x1] |= crop
+    return out
+
+
+def on_white(img: np.ndarray) -> np.ndarray:
+    """RGB of an RGB or RGBA image, transparent pixels turned white."""
+    if img.ndim == 3 and img.shape[2] == 4:
+        a = img[..., 3:4].astype(np.float32) / 255.0
+        return (img[..., :3].astype(np.float32) * a + 255.0 * (1 - a)).round().astype(np.uint8)
+    return img
+
+
+def to_pil(img: np.ndarray):
+    from PIL import Image
+
+    return Image.fromarray(on_white(img))
