@@ -30,7 +30,7 @@ SUMMARIES = {
     "models": "Model weights: list what is here, pull ahead of time for offline use.",
     "characters": "Character identities: list, name, merge, show members.",
     "query": "Find frames or layers by character, scene, episode, words and meaning.",
-    "export": "Write a kohya_ss LoRA dataset of a character, or a background set.",
+    "export": "Write a character or background training set (kohya_ss, EveryDream2).",
     "demo": "Make a synthetic episode and run the whole pipeline on it.",
     "check": "Find (and with --repair fix) duplicate ids, orphan media, stale counts.",
 }

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from celvault import __version__
 from celvault.catalog import Catalog
 from celvault.catalog.store import sql_in
 from celvault.config import Config
@@ -17,9 +16,10 @@ from celvault.queries.run import run_query
 from celvault.safe_paths import check_export_target
 from celvault.queries.search import Query
 
+from .base import ExportError, Item, Subset, catalog_manifest, export_summary, set_repeats
+from .characters import ALL, caption_for
 from .images import big_enough, encode, frame_images
-from .kohya import Dataset, ExportError, Item, Subset, auto_repeats, write_dataset
-from .lora import ALL, caption_for
+from .kohya import Dataset, write_dataset
 
 
 @dataclass
@@ -35,6 +35,7 @@ class BackgroundRequest:
     limit: int | None = None
     resolution: int = 512
     target_images: int = 1500
+    absolute_paths: bool = False  # dataset.toml image_dir: relative to OUT unless this
 
 
 def export_backgrounds(catalog: Catalog, config: Config, out, req: BackgroundRequest, overwrite: bool = False) -> dict:
@@ -57,8 +58,6 @@ def export_backgrounds(catalog: Catalog, config: Config, out, req: BackgroundReq
                   caption_for(req.trigger, req.class_tokens, by_frame[r["frame_id"]], req.captions, available))
              for r in layers if big_enough(images[r["layer_id"]], req.min_size)]
     sub = Subset(req.trigger, req.class_tokens, 1, items[:req.limit] if req.limit else items)
-    sub.repeats = auto_repeats([len(sub.items)], req.target_images)[0] if req.repeats == "auto" else int(req.repeats)
-    manifest = {"celvault": __version__, "exporter": "backgrounds", "catalog": str(catalog.path),
-                "catalog_versions": catalog.versions(), "request": {**req.__dict__}}
-    path = write_dataset(Dataset([sub], req.resolution, False, manifest), out, overwrite, catalog.path)
-    return {"out": str(path), "subsets": [{"folder": sub.folder, "images": len(sub.items), "repeats": sub.repeats}]}
+    set_repeats([sub], req.repeats, req.target_images)
+    ds = Dataset([sub], req.resolution, False, catalog_manifest("backgrounds", catalog, req), req.absolute_paths)
+    return export_summary(write_dataset(ds, out, overwrite, catalog.path), [sub])

@@ -1,99 +1,29 @@
-"""`celvault export lora`: a character's images and captions in the kohya_ss layout.
-
-The images are the character's layers (cut-outs on white, with alpha, or the frame's pixels
-in the layer's box) or the frames that show the character, through the same filters as
-`celvault query` (scene tags, episodes, near-duplicates left out). Each caption starts with
-the trigger token, then the BLIP caption and/or the WD14 tags.
-"""
+"""`celvault export lora`: a character's images and captions in the kohya_ss layout
+(exporters.characters picks them, exporters.kohya lays them out)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
-from celvault import __version__
 from celvault.catalog import Catalog
 from celvault.config import Config
-from celvault.queries.run import run_query
 from celvault.safe_paths import check_export_target
-from celvault.queries.search import Query
 
-from .images import BACKGROUNDS, big_enough, encode, frame_images, layer_images
-from .kohya import Dataset, ExportError, Item, Subset, auto_repeats, write_dataset
-
-CAPTIONS = ("auto", "blip", "wd14", "both", "none")
-ALL = 10**9
+from .base import catalog_manifest, export_summary, set_repeats
+from .characters import CharacterRequest, character_subsets
+from .kohya import Dataset, write_dataset
 
 
 @dataclass
-class LoraRequest:
-    characters: list[str]
-    triggers: list[str] = field(default_factory=list)
-    class_tokens: str = "1person"
-    scenes: list[str] = field(default_factory=list)
-    episodes: list[str] = field(default_factory=list)
-    layer: str = "character"  # character | frame
-    background: str = "white"  # white | keep-alpha | none
-    repeats: str = "auto"  # auto | N
-    captions: str = "auto"  # auto: whatever the catalogue has (both, one, or the class tokens only)
-    min_size: int = 0
-    limit: int | None = None
+class LoraRequest(CharacterRequest):
     resolution: int = 512
-    target_images: int = 1500  # images per epoch --repeats auto aims at
-
-
-def caption_for(trigger: str, class_tokens: str, row: dict, captions: str, available: set[str]) -> str:
-    """Trigger first, then the BLIP caption and/or the WD14 tags; with neither, the class."""
-    parts = [trigger]
-    if captions in ("auto", "blip", "both") and "caption" in available and row.get("caption"):
-        parts.append(row["caption"])
-    if captions in ("auto", "wd14", "both") and "tags" in available and row.get("tags"):
-        parts += list(row["tags"])
-    if len(parts) == 1:
-        parts.append(class_tokens)
-    return ", ".join(p.strip() for p in parts if p and p.strip())
-
-
-def _check(req: LoraRequest, catalog: Catalog) -> set[str]:
-    if not req.characters:
-        raise ExportError("name at least one character (--character)")
-    if req.triggers and len(req.triggers) != len(req.characters):
-        raise ExportError("give one --trigger per --character (or none: triggers from the names)")
-    if req.layer not in ("character", "frame") or req.background not in BACKGROUNDS or req.captions not in CAPTIONS:
-        raise ExportError("--layer character|frame, --background white|keep-alpha|none, "
-                          "--captions auto|blip|wd14|both|none")
-    table = "layers" if req.layer == "character" else "frames"
-    available = set(catalog.dataset(table).schema.names) & {"caption", "tags"}
-    wanted = {"blip": {"caption"}, "wd14": {"tags"}, "both": {"caption", "tags"}}.get(req.captions, set())
-    if wanted and not available & wanted:
-        backend = "wd14" if req.captions == "wd14" else "blip"
-        raise ExportError(f"no {'/'.join(sorted(wanted))} on {table} yet: run `celvault run caption --backend "
-                          f"caption={backend}` first")
-    return available
+    absolute_paths: bool = False  # dataset.toml image_dir: relative to OUT unless this
 
 
 def export_lora(catalog: Catalog, config: Config, out, req: LoraRequest, overwrite: bool = False) -> dict:
     check_export_target(out, overwrite, catalog.path)  # before the work, not after it
-    available = _check(req, catalog)
-    subsets = []
-    for i, who in enumerate(req.characters):
-        trigger = req.triggers[i] if req.triggers else who.lower().replace(" ", "_")
-        q = Query(characters=[who], scenes=req.scenes, episodes=req.episodes, layers=req.layer == "character",
-                  limit=ALL)
-        rows = sorted(run_query(catalog, config, q).rows, key=lambda r: r["layer_id" if q.layers else "frame_id"])
-        key = "layer_id" if q.layers else "frame_id"
-        images = layer_images(catalog, rows, req.background) if q.layers else frame_images(catalog, [r[key] for r in rows])
-        items = [Item(r[key], encode(images[r[key]]), caption_for(trigger, req.class_tokens, r, req.captions, available))
-                 for r in rows if big_enough(images[r[key]], req.min_size)]
-        subsets.append(Subset(trigger, req.class_tokens, 1, items[:req.limit] if req.limit else items))
-    if req.repeats == "auto":
-        for sub, n in zip(subsets, auto_repeats([len(s.items) for s in subsets], req.target_images)):
-            sub.repeats = n
-    else:
-        for sub in subsets:
-            sub.repeats = int(req.repeats)
-    manifest = {"celvault": __version__, "exporter": "lora", "catalog": str(catalog.path),
-                "catalog_versions": catalog.versions(), "request": {**req.__dict__}}
-    path = write_dataset(Dataset(subsets, req.resolution, req.background == "keep-alpha" and req.layer == "character",
-                                 manifest), out, overwrite, catalog.path)
-    return {"out": str(path), "subsets": [{"folder": s.folder, "images": len(s.items), "repeats": s.repeats}
-                                          for s in subsets]}
+    subsets = character_subsets(catalog, config, req)
+    set_repeats(subsets, req.repeats, req.target_images)
+    alpha_mask = req.background == "keep-alpha" and req.layer == "character"
+    ds = Dataset(subsets, req.resolution, alpha_mask, catalog_manifest("lora", catalog, req), req.absolute_paths)
+    return export_summary(write_dataset(ds, out, overwrite, catalog.path), subsets)

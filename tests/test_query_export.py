@@ -138,8 +138,10 @@ def _read_kohya(out: Path) -> dict:
         subsets[folder.name] = images
     config = tomllib.loads((out / "dataset.toml").read_text(encoding="utf-8"))
     for sub in config["datasets"][0]["subsets"]:
-        assert Path(sub["image_dir"]).is_dir() and Path(sub["image_dir"]).parent == out / "img"
-        assert sub["num_repeats"] == int(Path(sub["image_dir"]).name.split("_", 1)[0])
+        image_dir = out / sub["image_dir"]  # relative to the export folder (sd-scripts is run from there)
+        assert not Path(sub["image_dir"]).is_absolute()
+        assert image_dir.is_dir() and image_dir.parent == out / "img"
+        assert sub["num_repeats"] == int(image_dir.name.split("_", 1)[0])
     return {"subsets": subsets, "toml": config}
 
 

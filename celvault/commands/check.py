@@ -1,13 +1,16 @@
 import click
 
-from .common import catalog_writer, common_options, emit_json, open_catalog
+from .common import catalog_writer, open_catalog
+from .options import catalog_options, output_options
+from .output import emit
 
 
 @click.command()
 @click.option("--repair", is_flag=True,
               help="Fix what is found (takes the writer lock: waits for a running writer unless --no-wait).")
 @click.option("--no-wait", is_flag=True, help="With --repair: fail at once if another command is writing.")
-@common_options
+@catalog_options
+@output_options()
 def check(repair, no_wait, catalog_path, config_path, profile, as_json, quiet):
     """Look for inconsistencies: duplicate ids in any table, orphan media (layer_media or
     frame_media rows whose layers or frames row is missing), layers of frames that are no
@@ -29,17 +32,15 @@ def check(repair, no_wait, catalog_path, config_path, profile, as_json, quiet):
     else:
         catalog = open_catalog(catalog_path)
         problems = find_problems(catalog)
-    if as_json:
-        emit_json({"catalog": str(catalog.path), "repaired": fixed, "problems": [p.to_dict() for p in problems]})
-    else:
-        for line in fixed:
-            click.echo(f"repaired: {line}")
-        for p in problems:
-            sample = ", ".join(map(str, p.keys[:3])) + (", ..." if len(p.keys) > 3 else "")
-            click.echo(f"{p.kind}: {p.table}: {p.detail} (e.g. {sample})")
-        if not problems:
-            click.echo(f"{catalog.path}: no problems found" + (" after repair" if fixed else ""))
-        elif not repair:
-            click.echo("`celvault check --repair` fixes these")
+    lines = [f"repaired: {line}" for line in fixed]
+    for p in problems:
+        sample = ", ".join(map(str, p.keys[:3])) + (", ..." if len(p.keys) > 3 else "")
+        lines.append(f"{p.kind}: {p.table}: {p.detail} (e.g. {sample})")
+    if not problems:
+        lines.append(f"{catalog.path}: no problems found" + (" after repair" if fixed else ""))
+    elif not repair:
+        lines.append("`celvault check --repair` fixes these")
+    emit({"catalog": str(catalog.path), "repaired": fixed, "problems": [p.to_dict() for p in problems]},
+         as_json=as_json, lines=lines)
     if problems:
         raise SystemExit(1)

@@ -1,88 +1,95 @@
 import click
 
-from .common import common_options, emit_json, load_config, open_catalog
+from .common import load_config, open_catalog
+from .options import catalog_options, character_options, dataset_options, kohya_options, output_options
+from .output import emit
 
 
-def _repeats(value: str) -> str:
-    if value != "auto" and not (value.isdigit() and 1 <= int(value) <= 1000):
-        raise click.BadParameter("auto or a whole number from 1 to 1000", param_hint="--repeats")
-    return value
-
-
-def _echo(done: dict, as_json: bool) -> None:
-    if as_json:
-        emit_json(done)
-        return
-    for s in done["subsets"]:
-        click.echo(f"{done['out']}/img/{s['folder']}: {s['images']} images x {s['repeats']} repeats")
-    click.echo(f"{done['out']}/dataset.toml (sd-scripts --dataset_config), manifest.json")
+def _emit(done: dict, as_json: bool, toml_paths: str | None) -> None:
+    """toml_paths: "relative" or "absolute" for the kohya layout (dataset.toml), None for others."""
+    img = "img/" if toml_paths else ""
+    lines = [f"{done['out']}/{img}{s['folder']}: {s['images']} images x {s['repeats']} repeats" for s in done["subsets"]]
+    if toml_paths == "relative":
+        lines.append(f"{done['out']}/dataset.toml (sd-scripts --dataset_config; image_dir is relative: "
+                     f"run sd-scripts from inside {done['out']}), manifest.json")
+    elif toml_paths:
+        lines.append(f"{done['out']}/dataset.toml (sd-scripts --dataset_config; absolute image_dir), manifest.json")
+    else:
+        lines.append(f"{done['out']}/manifest.json; train with --data_root {done['out']}")
+    emit(done, as_json=as_json, lines=lines)
 
 
 @click.group()
 def export():
-    """Training sets in the kohya_ss (sd-scripts) layout: a character LoRA or a background set.
+    """Training sets: a character LoRA or a background set in the kohya_ss (sd-scripts)
+    layout, or character folders for the EveryDream2 trainer.
 
     \b
-    out/img/{repeats}_{trigger} {class}/  images + same-named .txt captions
-    out/dataset.toml                      for sd-scripts --dataset_config
-    out/manifest.json                     what was exported, from which catalogue versions
+    lora, backgrounds:
+      out/img/{repeats}_{trigger} {class}/  images + same-named .txt captions
+      out/dataset.toml                      for sd-scripts --dataset_config
+      out/manifest.json                     what was exported, from which catalogue versions
+    everydream:
+      out/{trigger}/                        images + .txt captions + multiply.txt (repeats)
+    dataset.toml's image_dir paths are relative to OUT, so the folder can be moved to another
+    machine: run sd-scripts from inside it (cd OUT; accelerate launch .../train_network.py
+    --dataset_config dataset.toml ...), or export with --absolute-paths.
     Written into a hidden folder beside OUT and renamed into place when complete.
     """
 
 
 @export.command("lora")
 @click.argument("out", type=click.Path())
-@click.option("--character", "characters", multiple=True, required=True, metavar="NAME",
-              help="Character name or cluster id (repeat for several subsets).")
-@click.option("--trigger", "triggers", multiple=True, metavar="TOKEN", help="Trigger token (one per --character).")
-@click.option("--class", "class_tokens", default="1person", show_default=True, help="Class tokens, e.g. 1boy, 1girl.")
-@click.option("--scene", "scenes", multiple=True, metavar="TAG", help="Only frames with these scene tags.")
-@click.option("--episode", "episodes", multiple=True, metavar="ID|NAME", help="Only these episodes.")
-@click.option("--layer", type=click.Choice(["character", "frame"]), default="character", show_default=True,
-              help="The character's cut-out, or the whole frame.")
-@click.option("--background", type=click.Choice(["white", "keep-alpha", "none"]), default="white", show_default=True,
-              help="Cut-outs on white, RGBA with alpha_mask = true, or the frame's own pixels in the box.")
-@click.option("--repeats", default="auto", show_default=True, callback=lambda c, p, v: _repeats(v),
-              help="Repeats per image, or auto (about 1500 images per epoch, split between subsets).")
-@click.option("--captions", type=click.Choice(["auto", "blip", "wd14", "both", "none"]), default="auto", show_default=True,
-              help="After the trigger: the BLIP caption, the WD14 tags, both, or none (class tokens); auto: what exists.")
-@click.option("--min-size", type=click.IntRange(min=0), default=0, help="Skip images whose shorter side is smaller.")
-@click.option("--limit", type=click.IntRange(min=1), default=None, help="At most this many images per subset.")
-@click.option("--resolution", type=click.IntRange(64, 4096), default=512, show_default=True)
-@click.option("--overwrite", is_flag=True, help="Replace OUT if it is an earlier celvault export (never anything else).")
-@common_options
-def lora(out, characters, triggers, class_tokens, scenes, episodes, layer, background, repeats, captions, min_size,
-         limit, resolution, overwrite, catalog_path, config_path, profile, as_json, quiet):
-    """A character LoRA dataset in OUT."""
+@character_options
+@kohya_options
+@catalog_options
+@output_options()
+def lora(out, characters, triggers, class_tokens, layer, background, scenes, episodes, repeats, captions, min_size,
+         limit, overwrite, resolution, absolute_paths, catalog_path, config_path, profile, as_json, quiet):
+    """A character LoRA dataset in OUT (kohya_ss layout)."""
     from celvault.exporters.lora import LoraRequest, export_lora
 
     config = load_config(config_path, profile)
     req = LoraRequest(list(characters), list(triggers), class_tokens, list(scenes), list(episodes), layer, background,
-                      repeats, captions, min_size, limit, resolution)
-    _echo(export_lora(open_catalog(catalog_path, config), config, out, req, overwrite), as_json)
+                      repeats, captions, min_size, limit, resolution=resolution, absolute_paths=absolute_paths)
+    done = export_lora(open_catalog(catalog_path, config), config, out, req, overwrite)
+    _emit(done, as_json, "absolute" if absolute_paths else "relative")
 
 
 @export.command("backgrounds")
 @click.argument("out", type=click.Path())
 @click.option("--trigger", default="bgscene", show_default=True, help="Trigger token.")
 @click.option("--class", "class_tokens", default="scenery", show_default=True, help="Class tokens.")
-@click.option("--scene", "scenes", multiple=True, metavar="TAG", help="Only frames with these scene tags.")
-@click.option("--episode", "episodes", multiple=True, metavar="ID|NAME", help="Only these episodes.")
 @click.option("--dedup", is_flag=True, help="One background per shot (the least inpainted).")
-@click.option("--repeats", default="auto", show_default=True, callback=lambda c, p, v: _repeats(v))
-@click.option("--captions", type=click.Choice(["auto", "blip", "wd14", "both", "none"]), default="auto", show_default=True,
-              help="After the trigger: the BLIP caption, the WD14 tags, both, or none (class tokens); auto: what exists.")
-@click.option("--min-size", type=click.IntRange(min=0), default=0, help="Skip images whose shorter side is smaller.")
-@click.option("--limit", type=click.IntRange(min=1), default=None, help="At most this many images.")
-@click.option("--resolution", type=click.IntRange(64, 4096), default=512, show_default=True)
-@click.option("--overwrite", is_flag=True, help="Replace OUT if it is an earlier celvault export (never anything else).")
-@common_options
-def backgrounds(out, trigger, class_tokens, scenes, episodes, dedup, repeats, captions, min_size, limit, resolution,
-                overwrite, catalog_path, config_path, profile, as_json, quiet):
-    """Inpainted backgrounds (characters removed) as a background LoRA dataset in OUT."""
+@kohya_options
+@catalog_options
+@output_options()
+def backgrounds(out, trigger, class_tokens, dedup, scenes, episodes, repeats, captions, min_size, limit, overwrite,
+                resolution, absolute_paths, catalog_path, config_path, profile, as_json, quiet):
+    """Inpainted backgrounds (characters removed) as a background LoRA dataset in OUT (kohya_ss layout)."""
     from celvault.exporters.backgrounds import BackgroundRequest, export_backgrounds
 
     config = load_config(config_path, profile)
     req = BackgroundRequest(trigger, class_tokens, list(scenes), list(episodes), dedup, repeats, captions, min_size,
-                            limit, resolution)
-    _echo(export_backgrounds(open_catalog(catalog_path, config), config, out, req, overwrite), as_json)
+                            limit, resolution, absolute_paths=absolute_paths)
+    done = export_backgrounds(open_catalog(catalog_path, config), config, out, req, overwrite)
+    _emit(done, as_json, "absolute" if absolute_paths else "relative")
+
+
+@export.command("everydream")
+@click.argument("out", type=click.Path())
+@character_options
+@dataset_options
+@catalog_options
+@output_options()
+def everydream(out, characters, triggers, class_tokens, layer, background, scenes, episodes, repeats, captions,
+               min_size, limit, overwrite, catalog_path, config_path, profile, as_json, quiet):
+    """Character folders for the EveryDream2 trainer in OUT: per character, images with
+    same-named .txt captions and a multiply.txt holding the repeats (train with --data_root OUT)."""
+    from celvault.exporters.characters import CharacterRequest
+    from celvault.exporters.everydream import export_everydream
+
+    config = load_config(config_path, profile)
+    req = CharacterRequest(list(characters), list(triggers), class_tokens, list(scenes), list(episodes), layer,
+                           background, repeats, captions, min_size, limit)
+    _emit(export_everydream(open_catalog(catalog_path, config), config, out, req, overwrite), as_json, None)

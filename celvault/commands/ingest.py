@@ -1,6 +1,8 @@
 import click
 
-from .common import common_options, echo_err, emit_json, load_config, open_catalog, progress, writes_catalog
+from .common import load_config, open_catalog, progress, writes_catalog
+from .options import catalog_options, output_options
+from .output import echo_err, emit
 
 
 @click.command()
@@ -13,7 +15,8 @@ from .common import common_options, echo_err, emit_json, load_config, open_catal
 @click.option("--detector", type=click.Choice(["adaptive", "transnetv2", "threshold", "auto"]), default=None,
               help="Shot detector (default adaptive; transnetv2 runs the pretrained TransNetV2 model; "
                    "auto: transnetv2 where CUDA is present, else adaptive).")
-@common_options
+@catalog_options
+@output_options()
 @writes_catalog("ingest")
 def ingest(paths, series, interval, fmt, detector, catalog_path, config_path, profile, as_json, quiet):
     """Add episodes: video files (decoded, cut into shots, held frames dropped) or folders of
@@ -28,20 +31,17 @@ def ingest(paths, series, interval, fmt, detector, catalog_path, config_path, pr
     config = load_config(config_path, profile, overrides)
     catalog = open_catalog(catalog_path, config)
     reports = ingest_paths(catalog, list(paths), series=series, config=config, progress=progress(quiet, as_json))
-    if as_json:
-        emit_json([r.to_dict() for r in reports])
-    else:
-        for r in reports:
-            if r.status == "ingested":
-                extra = f" ({'; '.join(r.notes)})" if r.notes else ""
-                click.echo(f"{r.name}: ingested {r.frames_kept} frames of {r.frame_count}, "
-                           f"{r.shots} shots -> episode {r.episode_id}{extra}")
-            elif r.status == "already-ingested":
-                extra = f"; {'; '.join(r.notes)}" if r.notes else ""
-                click.echo(f"{r.name}: already ingested as episode {r.episode_id} ({r.frames_kept} frames), "
-                           f"nothing to do{extra}")
+    emit([r.to_dict() for r in reports], as_json=as_json, lines=[_line(r) for r in reports if r.status != "error"])
     failed = [r for r in reports if r.status == "error"]
     for r in failed:
         echo_err(f"Error: {r.error}")
     if failed:
         raise SystemExit(1)
+
+
+def _line(r) -> str:
+    if r.status == "ingested":
+        extra = f" ({'; '.join(r.notes)})" if r.notes else ""
+        return f"{r.name}: ingested {r.frames_kept} frames of {r.frame_count}, {r.shots} shots -> episode {r.episode_id}{extra}"
+    extra = f"; {'; '.join(r.notes)}" if r.notes else ""
+    return f"{r.name}: already ingested as episode {r.episode_id} ({r.frames_kept} frames), nothing to do{extra}"

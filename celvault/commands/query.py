@@ -1,17 +1,15 @@
-import csv
-import io
-import sys
-
 import click
 
-from .common import common_options, emit_json, load_config, open_catalog
+from .common import load_config, open_catalog
+from .options import TABLE_FORMATS, catalog_options, episode_option, output_options
+from .output import Table, emit
 
 
 @click.command()
 @click.option("--character", "characters", multiple=True, metavar="NAME",
               help="A character's name or cluster id (any case, unambiguous prefix); repeat: frames showing all.")
 @click.option("--scene", "scenes", multiple=True, metavar="TAG", help="A scene tag (indoor, outdoor, night, street, ...); repeat: all of them.")
-@click.option("--episode", "episodes", multiple=True, metavar="ID|NAME", help="Only these episodes (repeatable).")
+@episode_option
 @click.option("--search", "words", default=None, metavar="WORDS", help="Words that must appear in the caption or the booru tags.")
 @click.option("--where", default=None, metavar="EXPR",
               help="A filter on catalogue columns, e.g. \"sharpness > 100 AND time_s < 600\" (columns are checked).")
@@ -19,13 +17,12 @@ from .common import common_options, emit_json, load_config, open_catalog
 @click.option("--layers", is_flag=True, help="Character layers (cut-outs) instead of frames.")
 @click.option("--include-duplicates", is_flag=True, help="Keep near-duplicate frames (left out by default).")
 @click.option("--limit", type=click.IntRange(min=1), default=50, show_default=True, help="At most this many results.")
-@click.option("--format", "fmt", type=click.Choice(["table", "json", "csv", "paths"]), default="table", show_default=True,
-              help="paths: write each image to --out and print its path.")
 @click.option("--out", "out_dir", type=click.Path(), default="celvault-query", show_default=True,
               help="Folder for --format paths (files named by frame or layer id).")
 @click.option("--sheet", type=click.Path(), default=None, metavar="FILE.png",
               help="Also write a contact sheet of the results (thumbnails with id and time).")
-@common_options
+@catalog_options
+@output_options(TABLE_FORMATS + ("paths",))
 def query(characters, scenes, episodes, words, where, text, layers, include_duplicates, limit, fmt, out_dir, sheet,
           catalog_path, config_path, profile, as_json, quiet):
     """Find frames (or character layers) by character, scene, episode, words, columns and meaning.
@@ -36,14 +33,15 @@ def query(characters, scenes, episodes, words, where, text, layers, include_dupl
       celvault query --character Endou --where "sharpness > 100" --layers --format paths
       celvault query --character Endou --scene outdoor --sheet endou_outdoor.png
     Filters combine (AND); --text ranks what passes them, else results come in episode and
-    time order.
+    time order. --format paths writes each image to --out and prints its path; --json is
+    --format json.
     """
     from celvault.queries.run import run_query
     from celvault.queries.search import Query
 
     from celvault.safe_paths import check_image_folder, check_sheet_file
 
-    if fmt == "paths" and not as_json:
+    if fmt == "paths":
         check_image_folder(out_dir)  # before the work: never into a catalogue
     if sheet:
         check_sheet_file(sheet)
@@ -56,18 +54,14 @@ def query(characters, scenes, episodes, words, where, text, layers, include_dupl
         from celvault.queries.media import result_sheet
 
         result_sheet(catalog, result, sheet, title=_describe(q, result))
-    fmt = "json" if as_json else fmt
-    if fmt == "json":
-        emit_json({"kind": result.kind, "matched": result.matched, "rows": result.rows, "sheet": sheet})
-    elif fmt == "csv":
-        _csv(result)
-    elif fmt == "paths":
+    if fmt == "paths":
         from celvault.queries.media import write_images
 
         for path in write_images(catalog, result, out_dir):
             click.echo(str(path))
     else:
-        _table(result, q)
+        emit({"kind": result.kind, "matched": result.matched, "rows": result.rows, "sheet": sheet}, fmt,
+             table=_table(result))
     if sheet and fmt != "json":
         click.echo(f"contact sheet: {sheet}" if result.rows else "no results: no contact sheet written", err=True)
 
@@ -93,25 +87,7 @@ def _cells(r: dict, kind: str) -> dict:
     return cells
 
 
-def _csv(result) -> None:
-    rows = [_cells(r, result.kind) for r in result.rows]
-    buf = io.StringIO()
-    if rows:
-        writer = csv.DictWriter(buf, fieldnames=list(rows[0]))
-        writer.writeheader()
-        writer.writerows(rows)
-    sys.stdout.write(buf.getvalue())
-
-
-def _table(result, q) -> None:
-    from rich.console import Console
-    from rich.table import Table
-
+def _table(result) -> Table:
     rows = [_cells(r, result.kind) for r in result.rows]
     more = f" of {result.matched}" if result.matched is not None and result.matched > len(rows) else ""
-    table = Table(title=f"{len(rows)}{more} {result.kind}")
-    for col in (list(rows[0]) if rows else ["id"]):
-        table.add_column(col, overflow="fold")
-    for r in rows:
-        table.add_row(*r.values())
-    Console().print(table)
+    return Table(f"{len(rows)}{more} {result.kind}", list(rows[0]) if rows else ["id"], [list(r.values()) for r in rows])

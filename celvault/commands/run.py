@@ -1,11 +1,13 @@
 import click
 
-from .common import common_options, emit_json, load_config, open_catalog, progress, writes_catalog
+from .common import load_config, open_catalog, progress, writes_catalog
+from .options import catalog_options, episode_option, output_options
+from .output import emit
 
 
 @click.command()
 @click.argument("stages", nargs=-1)
-@click.option("--episode", "episodes", multiple=True, metavar="ID|NAME", help="Only these episodes (repeatable).")
+@episode_option
 @click.option("--force", is_flag=True, help="Recompute rows that are already done.")
 @click.option("--redo", is_flag=True, help="Recompute rows made by another stage version, backend or settings.")
 @click.option("--device", type=click.Choice(["auto", "cpu", "cuda"]), default="auto", show_default=True,
@@ -19,7 +21,8 @@ from .common import common_options, emit_json, load_config, open_catalog, progre
               help="Pixels the character mask grows by before inpainting (default 20).")
 @click.option("--recluster", is_flag=True,
               help="cluster: fit identities again over every layer (names carry over by shared members).")
-@common_options
+@catalog_options
+@output_options()
 @writes_catalog("run")
 def run(stages, episodes, force, redo, device, batch_size, backends, preset, dilate, recluster, catalog_path,
         config_path, profile, as_json, quiet):
@@ -50,8 +53,8 @@ def run(stages, episodes, force, redo, device, batch_size, backends, preset, dil
                                on_report=None if as_json else _show)
     except Exception as exc:  # the stages that completed were shown; this one is one line
         raise _stage_failed(exc, catalog_path) from None
-    if as_json:
-        emit_json([r.to_dict() for r in reports])
+    if as_json:  # for people, _show printed each stage as it finished
+        emit([r.to_dict() for r in reports], as_json=True)
 
 
 def _stage_failed(exc: Exception, catalog_path) -> Exception:

@@ -1,26 +1,26 @@
 import click
 
-from .common import common_options, emit_json, load_config, open_catalog
+from .common import load_config, open_catalog
+from .options import TABLE_FORMATS, catalog_options, output_options
+from .output import Table, emit
 
 
 @click.command()
-@common_options
-def status(catalog_path, config_path, profile, as_json, quiet):
+@catalog_options
+@output_options(TABLE_FORMATS)
+def status(catalog_path, config_path, profile, fmt, as_json, quiet):
     """Per episode: frames kept, and for every stage the rows done and still missing."""
     from celvault.reports.status import catalog_status
 
     config = load_config(config_path, profile)
     info = catalog_status(open_catalog(catalog_path, config), config)
-    if as_json:
-        emit_json(info)
-        return
-    from rich.console import Console
-    from rich.table import Table
+    emit(info, fmt, table=_table(info), lines=_notes(info))
 
+
+def _table(info: dict) -> Table:
     stage_names = list(info["stages"])
-    table = Table(title=f"{info['catalog']}: {len(info['episodes'])} episodes, {info['frames']} frames")
-    for col in ("episode", "frames", "layers", "stages (frames done / missing)"):
-        table.add_column(col, justify="right" if col == "frames" else "left", overflow="fold")
+    table = Table(f"{info['catalog']}: {len(info['episodes'])} episodes, {info['frames']} frames",
+                  ["episode", "frames", "layers", "stages (frames done / missing)"], right_aligned=("frames",))
     for ep in info["episodes"]:
         lines = []
         for name in stage_names:
@@ -29,20 +29,24 @@ def status(catalog_path, config_path, profile, as_json, quiet):
         kinds = ep.get("layers", {})
         layers = "\n".join(f"{n} {k}" for k, n in sorted(kinds.items())) or "-"
         who = "\n".join(x for x in (ep["name"], ep["episode_id"], ep["series"]) if x)
-        table.add_row(who, f"{ep['frames_kept']}\n{ep['shots'] or 0} shots", layers, "\n".join(lines))
-    Console().print(table)
+        table.rows.append([who, f"{ep['frames_kept']}\n{ep['shots'] or 0} shots", layers, "\n".join(lines)])
+    return table
+
+
+def _notes(info: dict) -> list[str]:
+    notes = []
     ids = info.get("characters")
     if ids:
-        click.echo(f"characters: {ids['identities']} identities ({ids['named']} named), "
-                   f"{ids['unassigned']} character layers unassigned")
+        notes.append(f"characters: {ids['identities']} identities ({ids['named']} named), "
+                     f"{ids['unassigned']} character layers unassigned")
     expected = {ep["episode_id"]: ep.get("frames_expected") for ep in info["episodes"]}
     for eid in info["incomplete"]:
-        click.echo(f"episode {eid} is incomplete ({expected.get(eid)} frames expected; an ingest is running or was "
-                   "interrupted): ingest its source again to finish it")
+        notes.append(f"episode {eid} is incomplete ({expected.get(eid)} frames expected; an ingest is running or "
+                     "was interrupted): ingest its source again to finish it")
     for err in info.get("errors", []):
-        click.echo(f"{err['stage']}: {err['rows']} {err['table']} rows failed ({err['stage']}_error; "
-                   f"`celvault run {err['stage']} --redo` retries them), e.g.")
-        for example in err["examples"]:
-            click.echo(f"  {example}")
+        notes.append(f"{err['stage']}: {err['rows']} {err['table']} rows failed ({err['stage']}_error; "
+                     f"`celvault run {err['stage']} --redo` retries them), e.g.")
+        notes += [f"  {example}" for example in err["examples"]]
     for note in info.get("check", []):
-        click.echo(f"check: {note}: `celvault check` lists it, `celvault check --repair` fixes it")
+        notes.append(f"check: {note}: `celvault check` lists it, `celvault check --repair` fixes it")
+    return notes
