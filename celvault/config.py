@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -10,6 +11,7 @@ from typing import Any
 import yaml
 
 from .errors import ConfigError
+from .settings import parse, setting
 
 
 def _read_yaml(text: str, where: str) -> dict:
@@ -41,8 +43,14 @@ def merge(base: dict, over: dict) -> dict:
     return out
 
 
+@dataclass(frozen=True)
+class ModelsSettings:
+    download: bool = setting(True, "fetch missing weights through each library on first use; false: fail with "
+                                   "the `celvault models pull` command instead")
+
+
 class Config:
-    """Nested settings with dotted access helpers."""
+    """Nested settings with dotted access helpers; `typed` parses a section into its class."""
 
     def __init__(self, data: dict):
         self.data = data
@@ -69,3 +77,10 @@ class Config:
 
     def stage(self, name: str) -> dict[str, Any]:
         return self.section(f"stages.{name}")
+
+    def typed(self, dotted: str, cls):
+        """The section as an instance of its settings class (errors name the setting's path)."""
+        node: Any = self.data
+        for part in dotted.split("."):
+            node = node.get(part) if isinstance(node, dict) else None
+        return parse(cls, node, dotted)

@@ -20,8 +20,9 @@ from celvault.catalog.ids import frame_id, sha256_file, sha256_files
 from celvault.catalog.provenance import now_iso
 from celvault.catalog.store import sql_str
 from celvault.config import Config
-from celvault.errors import CelvaultError, ConfigError, IngestError
+from celvault.errors import CelvaultError, IngestError
 from celvault.progress import Progress
+from celvault.settings import parse, setting, to_dict
 
 from .encode import FORMATS
 from .folder import list_frames, read_folder
@@ -62,7 +63,7 @@ def _episode_state(catalog: Catalog, eid: str) -> str:
 
 
 def _params_json(settings: "IngestSettings") -> str:
-    return json.dumps({k: settings.raw[k] for k in sorted(settings.raw)}, sort_keys=True)
+    return json.dumps(to_dict(settings), sort_keys=True)
 
 
 def _remove_episode(catalog: Catalog, eid: str) -> None:
@@ -72,29 +73,33 @@ def _remove_episode(catalog: Catalog, eid: str) -> None:
 
 
 @dataclass(frozen=True)
-class IngestSettings:
-    fmt: str
-    png_level: int
-    probe: tuple[int, int]
-    shots: ShotParams
-    raw: dict
+class IngestSettings(ShotParams):
+    """The `ingest` section: how frames are stored, plus how shots are found (ShotParams)."""
+
+    format: str = setting("png", "png (lossless, default) or webp (lossless)", choices=FORMATS)
+    png_level: int = setting(1, "zlib level for PNG: 1 is fast and still lossless", min=0, max=9)
+    probe_size: list[int] = setting([160, 90], "frames are compared at this size for cuts and holds")
+
+    def check(self) -> str | None:
+        if len(self.probe_size) != 2 or min(self.probe_size) < 8:
+            return "probe_size: must be two sizes of at least 8 pixels"
+        return None
+
+    @property
+    def fmt(self) -> str:
+        return self.format
+
+    @property
+    def probe(self) -> tuple[int, int]:
+        return tuple(self.probe_size)
+
+    @property
+    def shots(self) -> ShotParams:
+        return self
 
     @classmethod
     def from_config(cls, config: Config) -> "IngestSettings":
-        cfg = config.section("ingest")
-        try:
-            fmt = str(cfg.get("format", "png")).lower()
-            if fmt not in FORMATS:
-                raise ValueError(f"format must be one of {', '.join(FORMATS)}, not {fmt!r}")
-            probe = tuple(int(v) for v in cfg.get("probe_size", (160, 90)))
-            if len(probe) != 2 or min(probe) < 8:
-                raise ValueError("probe_size must be two sizes of at least 8 pixels")
-            shots = ShotParams.from_config(cfg)
-            if shots.interval < 0:
-                raise ValueError("interval must not be negative")
-            return cls(fmt, int(cfg.get("png_level", 1)), probe, shots, cfg)
-        except (TypeError, ValueError) as exc:
-            raise ConfigError(f"ingest settings: {exc}") from None
+        return parse(cls, config.section("ingest"), "ingest")
 
 
 def ingest_one(catalog: Catalog, path: Path, series: str | None, settings: IngestSettings,

@@ -25,36 +25,39 @@ from dataclasses import dataclass, replace
 import cv2
 import numpy as np
 
-
-@dataclass(frozen=True)
-class ShotParams:
-    interval: float = 1.0
-    cut_threshold: float = 24.0
-    held_delta: float = 8.0
-    held_fraction: float = 0.002
-    black_level: float = 14.0
-    min_shot_s: float = 0.25
-    detector: str = "adaptive"     # adaptive | transnetv2 | threshold | auto
-    white_level: float = 235.0     # mean luma over which a grey-ish frame is white (fades, flashes)
-    min_score: float = 0.6         # adaptive: the combined measure a cut needs at least
-    adaptive_ratio: float = 3.0    # adaptive: ... and this many times its neighbours' mean
-    blend_span: float = 8.0        # adaptive: grey levels between the ends of a blend test
-    blend_residual: float = 0.3    # adaptive: a frame within this share of the blend is a blend
-    flash_jump: float = 35.0       # adaptive: a flash is this much brighter (mean luma)
-    transnet_threshold: float = 0.5
-    device: str = "cpu"            # transnetv2: cpu | cuda | auto
-
-    @classmethod
-    def from_config(cls, cfg: dict) -> "ShotParams":
-        text = {"detector", "device"}
-        vals = {k: (str(cfg[k]).lower() if k in text else float(cfg[k]))
-                for k in cls.__dataclass_fields__ if k in cfg}
-        if vals.get("detector", "adaptive") not in DETECTORS:
-            raise ValueError(f"detector must be one of {', '.join(DETECTORS)}, not {vals['detector']!r}")
-        return cls(**vals)
+from celvault.settings import setting
 
 
 DETECTORS = ("adaptive", "transnetv2", "threshold", "auto")
+
+
+@dataclass(frozen=True)
+class ShotParams:
+    """How shots are found and frames kept (the `ingest` section)."""
+
+    interval: float = setting(1.0, "keep at most one frame every N seconds within a shot", min=0)
+    cut_threshold: float = setting(24.0, "threshold detector: mean |HSV delta| (0-255) that starts a new shot",
+                                   min=0, max=255)
+    held_delta: float = setting(8.0, "a probe pixel changed if its grey level moved more than this", min=0, max=255)
+    held_fraction: float = setting(0.002, "a frame is held (repeats the last) if fewer pixels changed", min=0, max=1)
+    black_level: float = setting(14.0, "mean luma under which a frame is black (fades)", min=0, max=255)
+    min_shot_s: float = setting(0.25, "cuts closer than this to the last one are ignored", min=0)
+    detector: str = setting("adaptive", "adaptive (measures vs neighbours) | transnetv2 (pretrained model) | "
+                                        "threshold (cut_threshold) | auto (transnetv2 on CUDA, else adaptive)",
+                            choices=DETECTORS)
+    white_level: float = setting(235.0, "mean luma over which a flat, pale frame is white (fades, flashes)",
+                                 min=0, max=255)
+    min_score: float = setting(0.6, "adaptive: combined measure (1 ~ a clear cut) a cut needs at least", min=0)
+    adaptive_ratio: float = setting(3.0, "adaptive: ...and this many times the mean of its neighbours'", min=0)
+    blend_span: float = setting(8.0, "adaptive: dissolve test, grey levels between the blended frames", min=0)
+    blend_residual: float = setting(0.3, "adaptive: a frame this close to the blend of its neighbours is a blend",
+                                    min=0)
+    flash_jump: float = setting(35.0, "adaptive: a flash is this much brighter than the frame before (luma)", min=0)
+    transnet_threshold: float = setting(0.5, "transnetv2: single-frame prediction that marks a transition",
+                                        min=0, max=1)
+    device: str = setting("cpu", "transnetv2: cpu | cuda | auto", choices=("cpu", "cuda", "auto"))
+
+
 
 
 def cuda_present() -> bool:

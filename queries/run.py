@@ -25,8 +25,13 @@ def text_vector(catalog: Catalog, config: Config, table: str, text: str):
 
     columns = catalog.dataset(table).schema.names
     _require(set(columns), "embedding", "embed", "embeddings")
-    settings = {**config.stage("embed"), "_download": bool(config.section("models").get("download", True))}
-    embedder = registry.load("embedder", str(settings.get("backend", "open_clip")))(settings, resolve("auto"))
+    from celvault.run_options import RunOptions
+    from celvault.stages.runner import download_allowed
+    from celvault.stages.stage_settings import stage_settings
+
+    settings = stage_settings("embed", config)
+    run = RunOptions(device=resolve("auto"), download=download_allowed(config))
+    embedder = registry.load("embedder", str(settings.backend or "open_clip"))(settings, run)
     stored = catalog.read(table, ["embed_model"], "embed_model IS NOT NULL").column("embed_model").unique().to_pylist()
     if stored and embedder.model_id not in stored:
         raise QueryError(f"{table} hold vectors of {stored[0]}, the embed settings name {embedder.model_id}: "

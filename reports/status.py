@@ -9,6 +9,7 @@ from celvault.catalog.check import quick_problems
 from celvault.config import Config
 
 from celvault.stages.runner import available_stages, build_stage, build_stages
+from celvault.stages.table_job import TableJob
 
 SAMPLES = 3  # failed rows named per stage
 
@@ -19,7 +20,7 @@ def stage_errors(catalog: Catalog, config: Config) -> list[dict]:
     for name in available_stages():
         for part in build_stages(name, config):
             ds = catalog.dataset(part.table)
-            if part.error_column not in ds.schema.names:
+            if isinstance(part, TableJob) or part.error_column not in ds.schema.names:
                 continue
             where = f"{part.error_column} IS NOT NULL"
             count = ds.count_rows(where)
@@ -39,10 +40,11 @@ def catalog_status(catalog: Catalog, config: Config) -> dict:
     stages = {}
     for name in available_stages():
         stage = build_stage(name, config)
-        if stage is None or stage.whole_table or stage.table != "frames" or not set(stage.requires) <= names:
+        if stage is None or isinstance(stage, TableJob) or stage.table != "frames" or not set(stage.requires) <= names:
             continue  # a stage waiting for an earlier one has no rows in scope yet
-        declared = stage.marker in names and (stage.link_marker is None or stage.link_marker in names)
-        cols = ["episode_id"] + ([stage.marker] + ([stage.link_marker] if stage.link_marker else []) if declared else [])
+        link_marker = getattr(stage, "link_marker", None)
+        declared = stage.marker in names and (link_marker is None or link_marker in names)
+        cols = ["episode_id"] + ([stage.marker] + ([link_marker] if link_marker else []) if declared else [])
         try:
             tbl = pl.from_arrow(frames_ds.to_table(columns=cols, filter=stage.where))
         except (ValueError, OSError):  # its scope names columns no stage has made yet (before dedup)
@@ -50,8 +52,8 @@ def catalog_status(catalog: Catalog, config: Config) -> dict:
         done_expr = pl.lit(False)
         if declared:
             done_expr = pl.col(stage.marker).is_not_null()
-            if stage.link_marker:
-                done_expr = done_expr & pl.col(stage.link_marker).is_not_null()
+            if link_marker:
+                done_expr = done_expr & pl.col(link_marker).is_not_null()
         counts = tbl.group_by("episode_id").agg(pl.len().alias("rows"), done_expr.sum().alias("done"))
         total_done = total_rows = 0
         for row in counts.iter_rows(named=True):

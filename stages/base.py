@@ -1,106 +1,73 @@
-"""The stage contract.
+"""What every stage is, whatever its kind: a name, a version, one typed settings class, the run
+options it was built with, and a config id from them. Stages never open the catalogue.
 
-A stage declares the table it fills, the columns it reads, its output columns, and a pure
-`run(rows) -> columns` over an Arrow table. Stages that need a view across rows (dedup's
-near-duplicate groups, clustering) also declare `link_outputs` and implement `link`, which
-the runner calls with the rows whose per-row outputs exist but whose link outputs do not.
-Stages that make rows of other tables (segment and inpaint make layers) declare `owns`: for
-each such table, the filter of the rows the stage makes per key. Their `run` returns those
-new rows under the table's name beside the output columns; on every (re)computation of a
-row the runner first deletes what the stage made for that key before, so reruns and
-crash leftovers never duplicate anything. `resets` names columns of later stages that
-become stale when this stage recomputes a row (they are set back to null).
-Everything else (finding missing rows, batching, commits, provenance, compaction, progress)
-is the runner's.
+There are three kinds, each with its own small contract:
+- `RowStage` (stages/row_stage.py): a pure `run(rows) -> columns` over rows whose outputs are
+  missing, with the inputs it declares fetched by the runner (segment, inpaint, embed, caption,
+  tag). `LinkedRowStage` adds a cross-row pass over rows that have their per-row outputs
+  (dedup's near-duplicate groups).
+- `TableJob` (stages/table_job.py): works on whole tables at once (cluster).
+Everything else (finding missing rows, batching, commits, provenance, compaction, indexes,
+progress) is the runner's.
 """
 
 from __future__ import annotations
 
-import copy
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
-import pyarrow as pa
-
 from celvault.catalog.ids import config_id
+from celvault.run_options import RunOptions
+from celvault.settings import StageSettings, to_dict
 
 # Frames later stages and exporters work on by default: dedup done, group representatives only.
 REPRESENTATIVE_FRAMES = "dup_group IS NOT NULL AND dup_of IS NULL"
+# Character layers: what embed and caption describe beside frames, and what cluster groups.
+CHARACTER_LAYERS = "kind = 'character'"
 
 
 @dataclass(frozen=True)
-class Target:
-    key: str
-    where: str | None = None
-    media: str | None = None
-    inputs: tuple[str, ...] = ()
-    resets: tuple[str, ...] = ()
-    requires: tuple[str, ...] = ()
+class IndexSpec:
+    """An index the runner keeps current on a table after the stage wrote it."""
 
-
-@dataclass
-class WholeTableResult:
-    rows: int = 0  # rows written
-    commits: int = 0
-    tables: tuple[str, ...] = ()  # tables written (compacted afterwards)
-    notes: list[str] | None = None
-
-    def __post_init__(self):
-        self.notes = list(self.notes or [])
-
-
-# Character layers: what embed and caption describe beside frames, and what cluster groups.
-CHARACTER_LAYERS = "kind = 'character'"
+    table: str
+    column: str
+    kind: str  # BTREE | LABEL_LIST | VECTOR
+    min_rows: int = 0  # VECTOR: made once the column holds this many vectors
+    index_type: str = "IVF_PQ"  # VECTOR: IVF_PQ | IVF_HNSW_SQ
 
 
 class Stage:
     name: ClassVar[str]
     version: ClassVar[int] = 1
-    table: ClassVar[str] = "frames"
-    key: ClassVar[str] = "frame_id"
-    inputs: ClassVar[list[str]] = []
-    media: ClassVar[str | None] = None  # media table joined by key: its `data` column arrives as `image`
-    outputs: ClassVar[list[pa.Field]] = []
-    link_outputs: ClassVar[list[pa.Field]] = []
-    link_inputs: ClassVar[list[str]] = []
-    where: ClassVar[str | None] = None  # which rows of the table the stage applies to
-    default_batch_size: ClassVar[int] = 64
-    owns: ClassVar[dict[str, str]] = {}  # table -> filter of the rows made per key (media table first)
-    resets: ClassVar[list[str]] = []  # columns of later stages nulled when a row is recomputed
-    requires: ClassVar[list[str]] = []  # columns an earlier stage must have declared first
-    # Stages that fill more than one table (embed, caption: frames and character layers) name
-    # each target table with the key, where and media it uses there; the runner runs one
-    # copy of the stage per target (`on(table)`), sharing the loaded model.
-    targets: ClassVar[dict[str, "Target"]] = {}
-    uses: ClassVar[list[str]] = []  # other stages whose settings this one reads (as `_<name>`)
-    whole_table: ClassVar[bool] = False  # works on the table as a whole: implements `apply`
+    order: ClassVar[int]  # where it runs in the pipeline (dedup 10 ... cluster 70)
+    Settings: ClassVar[type] = StageSettings
+    default_backend: ClassVar[str] = "builtin"
+    uses: ClassVar[list[str]] = []  # other stages whose settings this one reads (tag: embed's model)
 
-    def __init__(self, settings: dict[str, Any] | None = None, device: str = "auto"):
-        self.settings = dict(settings or {})
-        self.device = device
-        self.catalog = None  # set by the runner before run(); for stages that read other rows
+    def __init__(self, settings: StageSettings | dict | None = None, run: RunOptions | None = None,
+                 uses: dict[str, StageSettings] | None = None):
+        if not isinstance(settings, StageSettings):
+            from .stage_settings import parse_stage
 
-    def bind(self, catalog) -> None:
-        self.catalog = catalog
+            settings = parse_stage(type(self), settings)
+        self.settings = settings
+        self.run_options = run or RunOptions()
+        self.used = dict(uses or {})
 
-    def on(self, table: str) -> "Stage":
-        """This stage working on one of its target tables (a shallow copy: models are shared)."""
-        target = self.targets[table]
-        part = copy.copy(self)
-        part.table, part.key, part.where, part.media = table, target.key, target.where, target.media
-        part.inputs, part.resets, part.requires = list(target.inputs), list(target.resets), list(target.requires)
-        return part
-
-    def parts(self) -> list["Stage"]:
-        return [self.on(t) for t in self.targets] if self.targets else [self]
+    @property
+    def device(self) -> str:
+        return self.run_options.device
 
     # -- identity and provenance ---------------------------------------------------------
     @property
     def backend(self) -> str:
-        return str(self.settings.get("backend", "builtin"))
+        return str(self.settings.backend or self.default_backend)
 
     def params(self) -> dict[str, Any]:
-        return {k: v for k, v in sorted(self.settings.items()) if k != "backend" and not k.startswith("_")}
+        """What changes this stage's outputs: part of every row's config id."""
+        own = to_dict(self.settings, runtime=False)
+        return {k: v for k, v in sorted(own.items()) if k not in ("enabled", "backend", "sections")}
 
     def weights_sha(self) -> str | None:
         return None
@@ -113,67 +80,13 @@ class Stage:
         return config_id(stage=self.name, version=self.version, backend=self.backend,
                          params=self.params(), weights=self.weights_sha())
 
-    @property
-    def error_column(self) -> str:
-        """Why a row failed (null when it did not): the row is then done but empty."""
-        return f"{self.name}_error"
-
-    @property
-    def marker(self) -> str:
-        return self.outputs[0].name
-
-    @property
-    def link_marker(self) -> str | None:
-        return self.link_outputs[0].name if self.link_outputs else None
-
-    def declared_names(self) -> list[str]:
-        """Names of the declared columns (without building a model to know their types)."""
-        return [f.name for f in self.outputs] + [f.name for f in self.link_outputs] + [self.config_column]
-
-    def error_field(self) -> pa.Field:
-        return pa.field(self.error_column, pa.string())
-
-    def model_column(self) -> tuple[str, str] | None:
-        """(column naming the model that made a row's outputs, this stage's model), for
-        stages whose outputs from two models must not mix (embeddings)."""
-        return None
-
-    def foreign_filter(self) -> str | None:
-        """Rows whose outputs another model made, which this stage's outputs must not join."""
-        found = self.model_column()
-        if not found:
-            return None
-        column, mine = found
-        return f"{column} IS NOT NULL AND {column} != '{mine.replace(chr(39), chr(39) * 2)}'"
-
-    def declared_columns(self) -> list[pa.Field]:
-        return list(self.outputs) + list(self.link_outputs) + [pa.field(self.config_column, pa.string())]
-
-    # -- work ----------------------------------------------------------------------------
-    def run(self, rows: pa.Table) -> dict[str, pa.Array]:
-        """Per-row outputs for `rows` (key, inputs and, with `media`, an `image` column)."""
-        raise NotImplementedError
-
-    def apply(self, catalog, *, scope: str | None, force: bool, redo: bool, progress,
-              begin=None) -> "WholeTableResult":
-        """The whole work of a `whole_table` stage (it selects, computes and commits itself);
-        it calls `begin(rows)` before its first commit (the runner records the run there)."""
-        raise NotImplementedError
-
-    def link(self, catalog, pending: pa.Table) -> pa.Table:
-        """Cross-row outputs for `pending` rows: a table of key + link output columns."""
-        raise NotImplementedError
-
+    # -- before and after the work -------------------------------------------------------
     def missing_weights(self) -> list[str]:
         """Weight files this stage's backend needs and cannot find locally (none by default)."""
         return []
 
     def prepare(self) -> None:
         """Called once before any row is written: fetch or check weights, fail early."""
-
-    def summary(self) -> list[str]:
-        """Lines for the run report (e.g. how many frames each method handled)."""
-        return []
 
     def check_settings(self) -> None:
         """Fail now on bad settings (constructing what is cheap to construct; no weights)."""
@@ -182,6 +95,10 @@ class Stage:
         """Why this stage cannot run with these settings at all (reported, not an error)."""
         return None
 
-    def after(self, catalog) -> list[str]:
-        """Called after the stage's rows are written and compacted (indexes); report lines."""
+    def summary(self) -> list[str]:
+        """Lines for the run report (e.g. how many frames each method handled)."""
+        return []
+
+    def indexes(self) -> list[IndexSpec]:
+        """Indexes the runner keeps current after this stage wrote (queries rely on them)."""
         return []

@@ -11,7 +11,8 @@ import pyarrow as pa
 
 from celvault.registry import register
 
-from .base import CHARACTER_LAYERS, REPRESENTATIVE_FRAMES, Target
+from .base import CHARACTER_LAYERS, REPRESENTATIVE_FRAMES
+from .row_stage import Target
 from .model_stage import ModelStage
 from .pictures import pictures_in
 
@@ -20,6 +21,7 @@ from .pictures import pictures_in
 class CaptionStage(ModelStage):
     name = "caption"
     version = 1
+    order = 50
     backend_kind = "captioner"
     default_backend = "blip"
     default_batch_size = 16

@@ -11,49 +11,53 @@ moves with its new members, so names survive new episodes without reclustering t
 from __future__ import annotations
 
 import hashlib
+from dataclasses import dataclass
 
 import numpy as np
 import pyarrow as pa
 
 from celvault.catalog.characters import member_counts, read_characters, refresh_frame_characters, write_characters
 from celvault.catalog.fill import and_filters, write_by_fragment
-from celvault.catalog.indexes import ensure_scalar_index
 from celvault.errors import ConfigError
 from celvault.registry import register
+from celvault.settings import StageSettings, setting
 
-from .base import CHARACTER_LAYERS, Stage, WholeTableResult
+from .base import CHARACTER_LAYERS, IndexSpec
+from .table_job import TableJob, WholeTableResult
 from .clustering import NOISE, Identity, assign, fit, identities, match_previous
 
 REFERENCES = 8
 
 
+@dataclass(frozen=True)
+class ClusterSettings(StageSettings):
+    min_cluster_size: int = setting(10, "HDBSCAN: the fewest layers an identity can have", min=2)
+    min_samples: int = setting(5, "HDBSCAN: higher is more conservative (more layers left unassigned)", min=1)
+    reduce_dims: int = setting(16, "vectors are projected (PCA) to this many dimensions before HDBSCAN", min=1)
+    max_fit: int = setting(50000, "HDBSCAN sees at most this many layers; the rest join like new episodes", min=1)
+    assign_factor: float = setting(2.0, "a new layer joins the nearest identity within this x its radius", min=0)
+    assign_margin: float = setting(0.05, "... plus this cosine distance", min=0)
+    merge_factor: float = setting(2.0, "clusters closer than this x the larger radius are one character (0: off)",
+                                  min=0)
+
+
 @register("stage", "cluster")
-class ClusterStage(Stage):
+class ClusterStage(TableJob):
     name = "cluster"
     version = 1
+    order = 70
+    Settings = ClusterSettings
+    default_backend = "hdbscan"
     table, key = "layers", "layer_id"
     where = f"{CHARACTER_LAYERS} AND embedding IS NOT NULL"
-    outputs = [pa.field("cluster_id", pa.int64())]
     requires = ["embedding"]
-    whole_table = True
 
-    def __init__(self, settings=None, device: str = "auto"):
-        super().__init__(settings, device)
-        try:
-            self.options = {k: int(self.settings.get(k, d)) for k, d in
-                            (("min_cluster_size", 10), ("min_samples", 5), ("reduce_dims", 16), ("max_fit", 50000))}
-            self.factor = float(self.settings.get("assign_factor", 2.0))
-            self.margin = float(self.settings.get("assign_margin", 0.05))
-            self.merge = float(self.settings.get("merge_factor", 2.0))
-        except (TypeError, ValueError):
-            raise ConfigError("stages.cluster: sizes are whole numbers, assign_factor/assign_margin numbers") from None
-        if self.options["min_cluster_size"] < 2 or min(self.options.values()) < 1 or min(self.factor, self.margin, self.merge) < 0:
-            raise ConfigError("stages.cluster: min_cluster_size >= 2; min_samples, reduce_dims, max_fit >= 1; "
-                              "assign_factor, assign_margin, merge_factor >= 0")
-
-    @property
-    def backend(self) -> str:
-        return "hdbscan"
+    def __init__(self, settings=None, run=None, uses=None):
+        super().__init__(settings, run, uses)
+        s = self.settings
+        self.options = {"min_cluster_size": s.min_cluster_size, "min_samples": s.min_samples,
+                        "reduce_dims": s.reduce_dims, "max_fit": s.max_fit}
+        self.factor, self.margin, self.merge = s.assign_factor, s.assign_margin, s.merge_factor
 
     def params(self):
         return {**self.options, "assign_factor": self.factor, "assign_margin": self.margin, "merge_factor": self.merge}
@@ -62,8 +66,9 @@ class ClusterStage(Stage):
         return [pa.field("cluster_id", pa.int64()), pa.field("cluster_config", pa.string())]
 
     # -- the work --------------------------------------------------------------------------
-    def apply(self, catalog, *, scope, force, redo, progress, begin=None) -> WholeTableResult:
+    def apply(self, catalog, *, scope, progress, begin=None) -> WholeTableResult:
         self._begin = begin or (lambda rows: None)
+        force, redo = self.run_options.force, self.run_options.redo
         catalog.ensure_columns("layers", self.declared_columns())
         catalog.ensure_columns("frames", [pa.field("characters", pa.list_(pa.int64()))])
         known = read_characters(catalog)
@@ -74,7 +79,7 @@ class ClusterStage(Stage):
         scoped = scope != self.where  # --episode: only these episodes' layers
         pending_where = scope if force and scoped else and_filters(scope, stale)  # --force --episode: place again
         pending = catalog.count("layers", pending_where)
-        recluster = (force and not scoped) or bool(self.settings.get("_recluster"))
+        recluster = (force and not scoped) or self.run_options.recluster
         if redo and known and known[0]["config"] != self.config_id():
             recluster = True
         if not recluster and pending == 0:
@@ -234,8 +239,5 @@ class ClusterStage(Stage):
                            "cluster_config": pa.array([generation] * len(ids), pa.string())})
         return write_by_fragment(catalog, "layers", "layer_id", values)
 
-    def after(self, catalog) -> list[str]:
-        ensure_scalar_index(catalog, "frames", "characters", "LABEL_LIST")
-        ensure_scalar_index(catalog, "layers", "cluster_id", "BTREE")
-        return []
-
+    def indexes(self) -> list[IndexSpec]:
+        return [IndexSpec("frames", "characters", "LABEL_LIST"), IndexSpec("layers", "cluster_id", "BTREE")]

@@ -13,17 +13,20 @@ from __future__ import annotations
 
 import os
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from celvault.errors import CatalogError, ConfigError
+from celvault.errors import CatalogError
 from celvault.registry import register
+from celvault.settings import StageSettings, setting
 
-from .base import Stage
+from .base import IndexSpec
 from .dup_confirm import THUMB_BYTES, as_array, comparable, pair_scores, thumbnail_bgr, thumbnail_of_image
 from .hamming import HammingIndex, popcount
+from .row_stage import LinkedRowStage
 
 
 HASH_SIDE = 256
@@ -67,10 +70,21 @@ def frame_signature(data: bytes, frame_id: str) -> tuple[int, int, float]:
     return frame_features(data, frame_id)[:3]
 
 
+@dataclass(frozen=True)
+class DedupSettings(StageSettings):
+    radius: int = setting(6, "Hamming radius on the 64-bit pHash", min=0, max=31)
+    dhash_radius: int = setting(16, "and on dHash, to keep flat scenes apart", min=0, max=64)
+    max_change: float = setting(7.0, "a hash match links only if no 3x3 block of the 64x36 colour thumbnails "
+                                     "changed by more than this (levels of 255)", min=0, max=255)
+
+
 @register("stage", "dedup")
-class DedupStage(Stage):
+class DedupStage(LinkedRowStage):
     name = "dedup"
     version = 1
+    order = 10
+    Settings = DedupSettings
+    default_backend = "imagehash"
     table = "frames"
     key = "frame_id"
     inputs = []
@@ -81,32 +95,14 @@ class DedupStage(Stage):
     link_inputs = ["phash", "dhash", "sharpness", "dup_thumb"]
     default_batch_size = 128
 
-    @property
-    def backend(self) -> str:
-        return str(self.settings.get("backend", "imagehash"))
+    def indexes(self) -> list[IndexSpec]:
+        # every query's "representatives only", and the key
+        return [IndexSpec("frames", column, "BTREE") for column in ("dup_group", "dup_of", "frame_id")]
 
-    def after(self, catalog) -> list[str]:
-        from celvault.catalog.indexes import ensure_scalar_index
-
-        for column in ("dup_group", "dup_of", "frame_id"):  # every query's "representatives only", and the key
-            ensure_scalar_index(catalog, "frames", column, "BTREE")
-        return []
-
-    def __init__(self, settings=None, device: str = "auto"):
-        super().__init__(settings, device)
-        try:
-            self.radius = int(self.settings.get("radius", 6))
-            self.dhash_radius = int(self.settings.get("dhash_radius", 16))
-        except (TypeError, ValueError):
-            raise ConfigError("stages.dedup: radius and dhash_radius must be whole numbers") from None
-        if not 0 <= self.radius <= 31 or not 0 <= self.dhash_radius <= 64:
-            raise ConfigError("stages.dedup: radius must be 0-31 and dhash_radius 0-64 (bits of 64)")
-        try:
-            self.max_change = float(self.settings.get("max_change", 7.0))
-        except (TypeError, ValueError):
-            raise ConfigError("stages.dedup: max_change must be a number (levels of 255)") from None
-        if not 0 <= self.max_change <= 255:
-            raise ConfigError("stages.dedup: max_change must be 0-255 (levels of 255)")
+    def __init__(self, settings=None, run=None, uses=None):
+        super().__init__(settings, run, uses)
+        self.radius, self.dhash_radius = self.settings.radius, self.settings.dhash_radius
+        self.max_change = self.settings.max_change
         self._decoded = 0  # thumbnails made at link time from stored frames (older catalogues)
 
     def run(self, rows: pa.Table) -> dict[str, pa.Array]:
@@ -126,7 +122,7 @@ class DedupStage(Stage):
     def _close(self, dph: np.ndarray, a_dh: np.ndarray, b_dh: np.ndarray) -> np.ndarray:
         return (dph <= self.radius) & (popcount(a_dh ^ b_dh) <= self.dhash_radius)
 
-    def _thumbs(self, catalog, keys: list, stored: list) -> np.ndarray:
+    def _thumbs(self, view, keys: list, stored: list) -> np.ndarray:
         """`comparable` thumbnails for `keys`; a missing one (a frame hashed before thumbnails
         existed, or one of another size) is made from the frame's stored image."""
         from celvault.catalog.store import sql_in
@@ -134,7 +130,7 @@ class DedupStage(Stage):
         stored = [t if t is not None and len(t) == THUMB_BYTES else None for t in stored]
         lacking = [k for k, t in zip(keys, stored) if t is None]
         if lacking:
-            media = catalog.read(self.media, [self.key, "data"], sql_in(self.key, lacking))
+            media = view.read(self.media, [self.key, "data"], sql_in(self.key, lacking))
             made = {}
             for k, data in zip(media.column(self.key).to_pylist(), media.column("data").to_pylist()):
                 made[k] = thumbnail_of_image(data)
@@ -150,16 +146,16 @@ class DedupStage(Stage):
             return [f"{self._decoded} frames hashed before thumbnails existed: their stored frames were decoded to confirm"]
         return []
 
-    def link(self, catalog, pending: pa.Table) -> pa.Table:
+    def link(self, pending: pa.Table, view) -> pa.Table:
         keys = np.array(pending.column(self.key).to_pylist(), dtype=object)
         ph = pending.column("phash").to_numpy().astype(np.uint64)
         dh = pending.column("dhash").to_numpy().astype(np.uint64)
         sharp = pending.column("sharpness").to_numpy(zero_copy_only=False).astype(np.float64)
-        thumbs = self._thumbs(catalog, keys.tolist(), pending.column("dup_thumb").to_pylist())
+        thumbs = self._thumbs(view, keys.tolist(), pending.column("dup_thumb").to_pylist())
         group = np.array([None] * len(keys), dtype=object)
 
         # 1. join groups whose representative is already in the catalogue
-        reps = catalog.read(self.table, [self.key, "phash", "dhash"], "dup_group IS NOT NULL AND dup_of IS NULL")
+        reps = view.read(self.table, [self.key, "phash", "dhash"], "dup_group IS NOT NULL AND dup_of IS NULL")
         if reps.num_rows:
             # vectorised throughout: a catalogue can hold millions of representatives
             keep = pc.invert(pc.is_in(reps.column(self.key), value_set=pending.column(self.key)))
@@ -175,9 +171,9 @@ class DedupStage(Stage):
             if len(uniq):
                 from celvault.catalog.store import sql_in
 
-                stored = catalog.read(self.table, [self.key, "dup_thumb"], sql_in(self.key, rep_keys.tolist()))
+                stored = view.read(self.table, [self.key, "dup_thumb"], sql_in(self.key, rep_keys.tolist()))
                 by_key = dict(zip(stored.column(self.key).to_pylist(), stored.column("dup_thumb").to_pylist()))
-                rep_thumbs = self._thumbs(catalog, rep_keys.tolist(), [by_key.get(k) for k in rep_keys])
+                rep_thumbs = self._thumbs(view, rep_keys.tolist(), [by_key.get(k) for k in rep_keys])
                 score = pair_scores(thumbs, qi, rep_thumbs, local, self.max_change)
                 ok = score <= self.max_change
                 qi, local, dist, score = qi[ok], local[ok], dist[ok], score[ok]

@@ -8,13 +8,16 @@ created once a table is large enough and kept current as episodes arrive.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import pyarrow as pa
 
-from celvault.catalog.indexes import INDEX_TYPES, ensure_vector_index
-from celvault.errors import ConfigError
+from celvault.catalog.indexes import INDEX_TYPES
 from celvault.registry import register
+from celvault.settings import StageSettings, setting
 
-from .base import CHARACTER_LAYERS, REPRESENTATIVE_FRAMES, Target
+from .base import CHARACTER_LAYERS, REPRESENTATIVE_FRAMES, IndexSpec
+from .row_stage import Target
 from .model_stage import ModelStage
 from .pictures import pictures_in
 
@@ -25,10 +28,20 @@ def vector_type(dim: int) -> pa.DataType:
     return pa.list_(pa.float32(), dim)
 
 
+@dataclass(frozen=True)
+class EmbedSettings(StageSettings):
+    index_min_rows: int = setting(50_000, "a table gets its cosine vector index once it holds this many vectors",
+                                  min=1)
+    index_type: str = setting("IVF_PQ", "vector index kind (IVF_HNSW_SQ: larger, often faster and more exact)",
+                              choices=INDEX_TYPES)
+
+
 @register("stage", "embed")
 class EmbedStage(ModelStage):
     name = "embed"
     version = 1
+    order = 40
+    Settings = EmbedSettings
     backend_kind = "embedder"
     default_backend = "open_clip"
     default_batch_size = 64
@@ -55,16 +68,6 @@ class EmbedStage(ModelStage):
     def model_column(self) -> tuple[str, str]:
         return "embed_model", self.model.model_id
 
-    def __init__(self, settings=None, device: str = "auto"):
-        super().__init__(settings, device)
-        try:
-            self.index_min_rows = int(self.settings.get("index_min_rows", 50_000))
-        except (TypeError, ValueError):
-            raise ConfigError("stages.embed.index_min_rows: a whole number of vectors") from None
-        self.index_type = str(self.settings.get("index_type", "IVF_PQ")).upper()
-        if self.index_type not in INDEX_TYPES:
-            raise ConfigError(f"stages.embed.index_type {self.index_type!r}: use one of {', '.join(INDEX_TYPES)}")
-
     def params(self):
         return {self.backend: self.model.params()}
 
@@ -75,6 +78,5 @@ class EmbedStage(ModelStage):
         return {EMBEDDING: pa.FixedSizeListArray.from_arrays(flat, self.model.dim),
                 "embed_model": [self.model.model_id] * rows.num_rows}
 
-    def after(self, catalog) -> list[str]:
-        line = ensure_vector_index(catalog, self.table, EMBEDDING, self.index_min_rows, self.index_type)
-        return [line] if line else []
+    def indexes(self) -> list[IndexSpec]:
+        return [IndexSpec(self.table, EMBEDDING, "VECTOR", self.settings.index_min_rows, self.settings.index_type)]

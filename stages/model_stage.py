@@ -1,9 +1,9 @@
-"""A stage whose work is done by a registered model backend (segmenter, inpainter, ...).
+"""A row stage whose work is done by a registered model backend (segmenter, inpainter, ...).
 
-The backend is built lazily from the stage settings (`backend: NAME`), on the device asked for
-(`auto` is resolved when the model is first used, so building one imports no model library);
-its weights are checked (or fetched) before anything is written, and their sha256 goes into
-every row's config id.
+The backend is built lazily from the stage settings (`backend: NAME` and its section), on the
+device the run asks for (`auto` is resolved when the model is first used, so building one
+imports no model library); its weights are checked (or fetched) before anything is written,
+and their sha256 goes into every row's config id.
 """
 
 from __future__ import annotations
@@ -15,38 +15,32 @@ from celvault import registry
 
 from .backends import weights
 from .backends.device import resolve
-from .base import Stage
+from .row_stage import RowStage
 
 
-class ModelStage(Stage):
+class ModelStage(RowStage):
     backend_kind: ClassVar[str]  # registry kind: "segmenter", "inpainter", ...
-    default_backend: ClassVar[str]
 
-    def __init__(self, settings=None, device: str = "auto"):
-        super().__init__(settings, device)
-        if self.backend not in registry.names(self.backend_kind):  # a typo fails now, not mid-run
-            from celvault.errors import UnknownBackend
-
-            raise UnknownBackend(f"{self.name} ({self.backend_kind})", self.backend, registry.names(self.backend_kind))
+    def __init__(self, settings=None, run=None, uses=None):
+        super().__init__(settings, run, uses)
         self._shared: dict = {}  # the loaded backend, shared by the stage's per-table parts
         self._methods: Counter = Counter()  # what handled each row, for the run report
-
-    @property
-    def backend(self) -> str:
-        return str(self.settings.get("backend", self.default_backend))
 
     def on(self, table: str):
         part = super().on(table)
         part._methods = Counter()
         return part
 
+    def build_backend(self):
+        """A new backend object for this stage's settings (the `model` property keeps one)."""
+        return registry.load(self.backend_kind, self.backend)(self.settings, self.run_options)
+
     @property
     def model(self):
         if "model" not in self._shared:
-            cls = registry.load(self.backend_kind, self.backend)
-            self._shared["model"] = cls(self.settings, self.device, self.catalog)
+            self._shared["model"] = self.build_backend()
         model = self._shared["model"]
-        model.catalog = self.catalog
+        model.shot_frames = self.shot_frames
         return model
 
     def check_settings(self) -> None:

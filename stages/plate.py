@@ -21,10 +21,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from celvault.catalog.store import sql_in, sql_str
-
 from .camera_motion import MotionSettings, PairMotion, pair_motion, working_grey
-from celvault.media.codec import decode_frame
 
 
 @dataclass
@@ -191,12 +188,17 @@ def fits_unseen(rgb: np.ndarray, plate: Plate, tolerance: int, static_fraction: 
 
 
 class ShotPlates:
-    """Plates of the shots a stage is working through (a few kept in memory)."""
+    """Plates of the shots a stage is working through (a few kept in memory). `frames_of(
+    episode_id, shot_index, limit)` gives a shot's decoded frames (the runner's reader)."""
 
-    def __init__(self, catalog, tolerance: int = 24, min_frames: int = 3, static_fraction: float = 0.25,
+    def __init__(self, frames_of, tolerance: int = 24, min_frames: int = 3, static_fraction: float = 0.25,
                  max_frames: int = 48, keep: int = 4, motion: MotionSettings | None = None,
                  ghost_ratio: float = 1.5, moved_shift: float = 0.2):
-        self.catalog = catalog
+        if frames_of is None:
+            from celvault.errors import CelvaultError
+
+            raise CelvaultError("plates need the shot's frames: the runner hands them to the stage")
+        self.frames_of = frames_of
         self.tolerance, self.min_frames = int(tolerance), int(min_frames)
         self.static_fraction, self.max_frames = float(static_fraction), int(max_frames)
         self.motion, self.ghost_ratio = motion or MotionSettings(), float(ghost_ratio)
@@ -205,15 +207,7 @@ class ShotPlates:
         self._keep = keep
 
     def _shot_frames(self, episode_id: str, shot_index: int) -> list[tuple[str, np.ndarray]]:
-        where = f"episode_id = {sql_str(episode_id)} AND shot_index = {int(shot_index)}"
-        ids = sorted(self.catalog.read("frames", ["frame_id"], where).column("frame_id").to_pylist())
-        if len(ids) > self.max_frames:  # evenly spaced over the shot
-            ids = [ids[i] for i in np.linspace(0, len(ids) - 1, self.max_frames).round().astype(int)]
-        if not ids:
-            return []
-        media = self.catalog.read("frame_media", ["frame_id", "data"], sql_in("frame_id", ids))
-        data = dict(zip(media.column("frame_id").to_pylist(), media.column("data").to_pylist()))
-        return [(fid, decode_frame(data.get(fid), fid)) for fid in ids]
+        return self.frames_of(episode_id, shot_index, self.max_frames)
 
     def get(self, episode_id: str, shot_index: int) -> Plate:
         key = (episode_id, int(shot_index))

@@ -21,11 +21,11 @@ character layers.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass
 
 import numpy as np
 
-from celvault.errors import ConfigError
+from celvault.settings import setting
 
 MOVED_BACKGROUND = "background that moved"
 UNSURE_PLATE = "where the plate is unsure (the shot's frames disagree there: background that moved)"
@@ -33,33 +33,22 @@ UNSURE_PLATE = "where the plate is unsure (the shot's frames disagree there: bac
 
 @dataclass(frozen=True)
 class Plausibility:
-    enabled: bool = True
-    min_thickness: float = 0.02
-    max_aspect: float = 9.0
-    max_holes: float = 0.5
-    min_solidity: float = 0.2
-    max_plate_match: float = 0.5
-    max_unsure: float = 0.5  # with a plate: regions mostly where the plate is unsure are dropped
-    tolerance: int = 24
-    ghost_ratio: float = 1.5
-    max_shift: float = 0.03  # shifts (fraction of the frame width) tried by the moved-background check
+    """stages.segment.plausible: regions that cannot be a character are dropped."""
 
-    @classmethod
-    def from_settings(cls, section: dict | None) -> "Plausibility":
-        section = dict(section or {})
-        known = {f.name: f.type for f in fields(cls)}
-        unknown = sorted(set(section) - set(known))
-        if unknown:
-            raise ConfigError(f"stages.segment.plausible: unknown setting(s) {', '.join(unknown)}; "
-                              f"known: {', '.join(known)}")
-        try:
-            out = cls(**{k: (bool(v) if k == "enabled" else int(v) if k == "tolerance" else float(v))
-                         for k, v in section.items()})
-        except (TypeError, ValueError):
-            raise ConfigError("stages.segment.plausible: thresholds must be numbers") from None
-        if not (0 <= out.max_holes <= 1 and 0 <= out.min_solidity <= 1 and 0 <= out.max_plate_match <= 1):
-            raise ConfigError("stages.segment.plausible: max_holes, min_solidity, max_plate_match are fractions")
-        return out
+    enabled: bool = setting(True, "drop regions that cannot be a character (counted per reason)")
+    min_thickness: float = setting(0.02, "thickest point (inscribed circle) under this fraction of the frame "
+                                         "height: a strip", min=0, max=1)
+    max_aspect: float = setting(9.0, "longer than this many times its thickness: a strip", min=0)
+    max_holes: float = setting(0.5, "holes over this share of the filled shape: a ring", min=0, max=1)
+    min_solidity: float = setting(0.2, "area under this share of its convex hull: scattered specks", min=0, max=1)
+    max_plate_match: float = setting(0.5, "with a plate: over this share of pixels within `tolerance` of it "
+                                           "(or of it shifted): background", min=0, max=1)
+    max_unsure: float = setting(0.5, "with a plate: regions mostly where the shot's frames disagree with it "
+                                     "are dropped", min=0, max=1)
+    tolerance: int = setting(24, "a pixel matches the plate within this (0-255)", min=0, max=255)
+    ghost_ratio: float = setting(1.5, "outline this much stronger in the plate than the frame: a ghost", min=0)
+    max_shift: float = setting(0.2, "shifts (share of the frame width) tried by the moved-background check",
+                               min=0, max=1)
 
     def params(self) -> dict:
         return asdict(self)

@@ -14,16 +14,17 @@ drop is counted per reason in the run report. On frames: `segment_method` (what 
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 
 import pyarrow as pa
 
-from celvault.errors import ConfigError
 from celvault.registry import register
+from celvault.settings import StageSettings, setting
 
 from .base import REPRESENTATIVE_FRAMES
 from .layers import LayerBatch, frames_in
 from .model_stage import ModelStage
-from .plausible import MOVED_BACKGROUND, UNSURE_PLATE, Plausibility, judge
+from .plausible import MOVED_BACKGROUND, Plausibility, judge
 from .refine import from_masks, instances, load_preset, refine
 
 LAYER_KINDS = "kind IN ('character', 'background')"
@@ -31,16 +32,32 @@ MIN_SIDE = 32  # frames smaller than this a side are skipped (no backend, plate 
 DROPPED = "region dropped: "  # report keys of regions the plausibility checks dropped
 
 
+@dataclass(frozen=True)
+class SegmentSettings(StageSettings):
+    preset: str = setting("aggressive", "mask refinement: configs/segment/<name>.yaml (aggressive, expand, none)")
+    min_area: float = setting(0.005, "regions smaller than this fraction of the frame are dropped", min=0, max=1)
+    max_area: float = setting(0.6, "regions larger than this are background, not a character", min=0, max=1)
+    plausible: Plausibility = setting(Plausibility, "regions that cannot be a character are dropped")
+
+    def check(self) -> str | None:
+        if self.min_area >= self.max_area:
+            return "min_area: must be below max_area (fractions of the frame)"
+        return None
+
+
 @register("stage", "segment")
 class SegmentStage(ModelStage):
     name = "segment"
     version = 2  # 2: plausibility checks on every region
+    order = 20
+    Settings = SegmentSettings
     backend_kind = "segmenter"
     default_backend = "isnet-anime"
     table = "frames"
     key = "frame_id"
     inputs = ["episode_id", "shot_index"]
     media = "frame_media"
+    shot_frames_needed = True  # the plate backend takes a median over the shot
     outputs = [pa.field("segment_method", pa.string()), pa.field("layer_count", pa.int32())]
     where = REPRESENTATIVE_FRAMES
     default_batch_size = 8
@@ -48,17 +65,11 @@ class SegmentStage(ModelStage):
     resets = ["inpaint_method", "inpaint_config", "characters"]  # identities shown come from the new layers
     requires = ["dup_group"]
 
-    def __init__(self, settings=None, device: str = "auto"):
-        super().__init__(settings, device)
-        self.preset = load_preset(str(self.settings.get("preset", "aggressive")))
-        try:
-            self.min_area = float(self.settings.get("min_area", 0.002))
-            self.max_area = float(self.settings.get("max_area", 0.6))
-        except (TypeError, ValueError):
-            raise ConfigError("stages.segment: min_area and max_area are fractions of the frame") from None
-        if not 0 <= self.min_area < self.max_area <= 1:
-            raise ConfigError("stages.segment: need 0 <= min_area < max_area <= 1 (fractions of the frame)")
-        self.plausible = Plausibility.from_settings(self.settings.get("plausible"))
+    def __init__(self, settings=None, run=None, uses=None):
+        super().__init__(settings, run, uses)
+        self.preset = load_preset(self.settings.preset)
+        self.min_area, self.max_area = self.settings.min_area, self.settings.max_area
+        self.plausible = self.settings.plausible
 
     def params(self):
         return {"preset": self.preset.params(), "min_area": self.min_area, "max_area": self.max_area,

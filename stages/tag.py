@@ -8,23 +8,36 @@ with a LabelList index for queries).
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from typing import Optional
+
 import numpy as np
 import pyarrow as pa
 
 from celvault import registry
-from celvault.catalog.indexes import ensure_scalar_index
 from celvault.errors import ConfigError
 from celvault.registry import register
+from celvault.settings import StageSettings, setting
 
-from .base import REPRESENTATIVE_FRAMES
+from .base import REPRESENTATIVE_FRAMES, IndexSpec
 from .model_stage import ModelStage
 from .scene_vocabulary import SceneScorer, load_vocabulary
+
+
+@dataclass(frozen=True)
+class TagSettings(StageSettings):
+    vocabulary: str = setting("scenes", "configs/tags/<name>.yaml, or a path to your own YAML")
+    threshold: float = setting(0.3, "a scene tag is kept when its probability in its group reaches this",
+                               min=0, max=1)
+    extra: Optional[dict] = setting(None, "extra groups: {group: [tags] or {tag: prompt}}")
 
 
 @register("stage", "tag")
 class TagStage(ModelStage):
     name = "tag"
     version = 1
+    order = 60
+    Settings = TagSettings
     backend_kind = "embedder"
     default_backend = "open_clip"
     table, key = "frames", "frame_id"
@@ -35,27 +48,22 @@ class TagStage(ModelStage):
     uses = ["embed"]
     default_batch_size = 1024
 
-    def __init__(self, settings=None, device: str = "auto"):
-        settings = dict(settings or {})
-        self.embed_settings = dict(settings.get("_embed") or {"backend": "open_clip"})
-        settings["backend"] = self.embed_settings.get("backend", "open_clip")  # the text side of embed's model
-        super().__init__(settings, device)
-        try:
-            self.threshold = float(self.settings.get("threshold", 0.3))
-        except (TypeError, ValueError):
-            raise ConfigError("stages.tag.threshold: a probability between 0 and 1") from None
-        if not 0 <= self.threshold <= 1:
-            raise ConfigError("stages.tag.threshold: a probability between 0 and 1")
-        self.vocab = load_vocabulary(str(self.settings.get("vocabulary", "scenes")), self.settings.get("extra"))
+    def __init__(self, settings=None, run=None, uses=None):
+        super().__init__(settings, run, uses)
+        if "embed" not in self.used:  # the text side of embed's model, with embed's settings
+            from .stage_settings import parse_stage
+
+            self.used["embed"] = parse_stage(registry.load("stage", "embed"), None)
+        self.threshold = self.settings.threshold
+        self.vocab = load_vocabulary(self.settings.vocabulary, self.settings.extra)
         self._scorer = None
 
     @property
-    def model(self):
-        if "model" not in self._shared:
-            cls = registry.load("embedder", self.backend)
-            self._shared["model"] = cls({**self.embed_settings, "_download": self.settings.get("_download", True)},
-                                        self.device, self.catalog)
-        return self._shared["model"]
+    def backend(self) -> str:
+        return str(self.used["embed"].backend or "open_clip")
+
+    def build_backend(self):
+        return registry.load("embedder", self.backend)(self.used["embed"], self.run_options)
 
     def params(self):
         return {"threshold": self.threshold, "vocabulary": self.vocab.digest(), "embedder": self.model.model_id}
@@ -84,6 +92,5 @@ class TagStage(ModelStage):
         return [f"{self._methods['tagged']} frames over {len(self.vocab.tags)} scene tags "
                 f"({self._methods['untagged']} with none at threshold {self.threshold})"]
 
-    def after(self, catalog) -> list[str]:
-        ensure_scalar_index(catalog, "frames", "scene_tags", "LABEL_LIST")
-        return []
+    def indexes(self) -> list[IndexSpec]:
+        return [IndexSpec("frames", "scene_tags", "LABEL_LIST")]

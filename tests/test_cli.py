@@ -66,7 +66,7 @@ def test_late_stage_settings_fail_before_any_stage_runs(cli, episodes, tmp_path)
     bad = tmp_path / "bad.yaml"
     bad.write_text("stages:\n  cluster:\n    min_cluster_size: 1\n")
     res = cli("run", "--profile", "offline", "--config", bad, ok=False)
-    assert res.exit_code == 1 and res.output.startswith("Error: stages.cluster: min_cluster_size >= 2")
+    assert res.exit_code == 1 and res.output.startswith("Error: stages.cluster.min_cluster_size: must be at least 2, got 1")
     from .helpers import table
 
     assert "phash" not in table(cli, "frames")[0]  # dedup did not run either

@@ -147,5 +147,5 @@ def test_bad_dedup_settings_are_a_config_error(cli, episodes, tmp_path):
     cfg = tmp_path / "bad.yaml"
     cfg.write_text("stages:\n  dedup:\n    radius: 40\n")
     res = cli("run", "dedup", "--config", cfg, ok=False)
-    assert res.exit_code == 1 and "radius must be 0-31" in res.output
+    assert res.exit_code == 1 and "stages.dedup.radius: must be 0-31, got 40" in res.output
     assert all(r.get("phash") is None for r in table(cli, "frames"))  # refused before any work

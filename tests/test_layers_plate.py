@@ -133,9 +133,9 @@ def test_dilate_option_changes_the_fill_mask(walkers):
 
 
 def test_crash_mid_fragment_leaves_nothing_doubled(tmp_path, monkeypatch):
-    """Layers are appended batch by batch before the fragment's frames commit; a crash in
-    between leaves rows a rerun must replace, not duplicate."""
-    from celvault.stages.backends.plate_segmenter import PlateSegmenter
+    """A unit's layers are appended before its frames' columns commit; a crash in between
+    leaves rows a rerun must replace, not duplicate."""
+    from celvault.stages import work_unit
     from celvault.synthetic import EpisodeSpec, make_episode
 
     path = tmp_path / "ep.mp4"
@@ -144,21 +144,19 @@ def test_crash_mid_fragment_leaves_nothing_doubled(tmp_path, monkeypatch):
     cli("init")
     cli("ingest", path, "--interval", "0.25")
     cli("run", "dedup")
-    real, calls = PlateSegmenter.segment, []
+    real, calls = work_unit.write_columns, []
 
-    def crashing(self, frames):
-        calls.append(len(frames))
-        if len(calls) == 3:
-            raise KeyboardInterrupt("power cut")  # stops the stage; a RuntimeError is one bad row now
-        return real(self, frames)
+    def crashing(ds, key, columns):
+        calls.append(columns.num_rows)
+        raise KeyboardInterrupt("power cut")  # between the unit's layers and its frames' columns
 
-    monkeypatch.setattr(PlateSegmenter, "segment", crashing)
+    monkeypatch.setattr(work_unit, "write_columns", crashing)
     res = cli("run", "segment", "--profile", "offline", "--batch-size", "2", ok=False)
-    assert res.exit_code != 0 and len(calls) == 3
+    assert res.exit_code != 0 and len(calls) == 1
     leftovers = table(cli, "layers")
-    assert leftovers  # the first two batches' layers were written...
+    assert leftovers  # the unit's layers were written...
     assert table(cli, "frames", "segment_method IS NOT NULL") == []  # ...but no frame claims them
-    monkeypatch.setattr(PlateSegmenter, "segment", real)
+    monkeypatch.setattr(work_unit, "write_columns", real)
     cli("run", "segment", "--profile", "offline")
     layers = table(cli, "layers")
     ids = [r["layer_id"] for r in layers]

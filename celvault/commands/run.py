@@ -42,14 +42,16 @@ def run(stages, episodes, force, redo, device, batch_size, backends, preset, dil
     a run with nothing missing does nothing.
     """
     from celvault.catalog.episodes import resolve_episodes
-    from celvault.stages.runner import run_pipeline
+    from celvault.run_options import RunOptions
+    from celvault.stages.runner import download_allowed, run_pipeline
 
-    config = load_config(config_path, profile, _overrides(backends, preset, dilate, recluster))
+    config = load_config(config_path, profile, _overrides(backends, preset, dilate))
     catalog = open_catalog(catalog_path, config)
     ids = resolve_episodes(catalog, list(episodes)) if episodes else None
+    options = RunOptions(force=force, redo=redo, recluster=recluster, device=device, batch_size=batch_size,
+                         download=download_allowed(config), episode_ids=tuple(ids) if ids else None)
     try:
-        reports = run_pipeline(catalog, config, list(stages) or None, episode_ids=ids, force=force, redo=redo,
-                               device=device, batch_size=batch_size, progress=progress(quiet, as_json),
+        reports = run_pipeline(catalog, config, list(stages) or None, options, progress=progress(quiet, as_json),
                                on_report=None if as_json else _show)
     except Exception as exc:  # the stages that completed were shown; this one is one line
         raise _stage_failed(exc, catalog_path) from None
@@ -89,16 +91,17 @@ def _show(r) -> None:
         click.echo(f"  {name}: {note}")
 
 
-def _overrides(backends, preset, dilate, recluster=False) -> dict:
+def _overrides(backends, preset, dilate) -> dict:
     stages: dict = {}
     for item in backends:
         stage, sep, name = item.partition("=")
         if not sep or not stage or not name:
             raise click.BadParameter(f"{item!r}: expected STAGE=NAME, e.g. segment=plate", param_hint="--backend")
-        from celvault.stages import ORDER
+        from celvault.stages.runner import available_stages
 
-        if stage not in ORDER:
-            raise click.BadParameter(f"unknown stage {stage!r}; stages: {', '.join(ORDER)}", param_hint="--backend")
+        if stage not in available_stages():
+            raise click.BadParameter(f"unknown stage {stage!r}; stages: {', '.join(available_stages())}",
+                                     param_hint="--backend")
         if stage in ("tag", "cluster"):
             raise click.BadParameter(f"{stage} has no backend to choose (tag uses embed's model; cluster is HDBSCAN)",
                                      param_hint="--backend")
@@ -110,6 +113,4 @@ def _overrides(backends, preset, dilate, recluster=False) -> dict:
         stages.setdefault("segment", {})["preset"] = preset
     if dilate is not None:
         stages.setdefault("inpaint", {})["dilate"] = dilate
-    if recluster:
-        stages.setdefault("cluster", {})["_recluster"] = True
     return {"stages": stages}
