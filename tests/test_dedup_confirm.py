@@ -20,7 +20,7 @@ import cv2
 import numpy as np
 import pytest
 
-from celvault.stages.dup_scoring import dup_link_precision, exact_phash_links, opening_recall
+from celvault.quality.dup_scoring import dup_link_precision, exact_phash_links, opening_recall
 from celvault.synthetic import CAST, INDOOR_KINDS, OUTDOOR_KINDS, draw_character
 from celvault.synthetic.scenes import paint, random_background
 

@@ -101,7 +101,7 @@ def test_unreadable_file_and_bad_settings(cli, episodes, tmp_path):
     finally:
         locked.chmod(0o755)
     res = cli("ingest", episodes["ep02"][0], "--interval", "-1", ok=False)
-    assert res.exit_code == 1 and "interval must not be negative" in res.output
+    assert res.exit_code == 1 and "Error: ingest.interval: must be at least 0, got -1" in res.output
 
 
 def test_all_black_video_and_one_image_folder(cli, tmp_path):

@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from celvault.stages.layer_scoring import Tally
+from celvault.quality.layer_scoring import Tally
 from celvault.stages.plate import build_plate, difference
 from celvault.stages.plausible import Plausibility, judge, shape_reason
 from celvault.stages.refine import instances

@@ -12,7 +12,7 @@ import cv2
 import numpy as np
 import pytest
 
-from celvault.ingest.cut_scoring import cut_f1
+from celvault.quality.cut_scoring import cut_f1
 from celvault.ingest.shots import ShotParams, make_detector
 from celvault.synthetic import CAST, draw_character
 from celvault.synthetic.scenes import INDOOR_KINDS, KINDS, paint, random_background
