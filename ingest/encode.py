@@ -23,11 +23,6 @@ def encode_rgb(rgb: np.ndarray, fmt: str = "png", png_level: int = 1) -> bytes:
     return buf.tobytes()
 
 
-def decode_rgb(data: bytes) -> np.ndarray | None:
-    img = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_COLOR)
-    return None if img is None else cv2.cvtColor(img, cv2.COLOR_BGR2RGB)
-
-
 def to_rgb8(img: np.ndarray) -> tuple[np.ndarray, bool]:
     """A decoded image (OpenCV channel order, any depth; grey, BGR or BGRA) as 8-bit BGR,
     and whether it changed: 16-bit (or float) samples are scaled to 8 bits, grey is expanded,
