@@ -260,8 +260,9 @@ def build(catalog, rows: int, dirs: Directions, index_type: str, min_rows: int, 
         ensure_scalar_index(catalog, "frames", "scene_tags", "LABEL_LIST")
     with timed("BTree indexes on frames.dup_group, dup_of, frame_id (as dedup makes them)", times):
         from celvault.stages.dedup import DedupStage
+        from celvault.stages.runner import keep_indexes
 
-        DedupStage({}).after(catalog)
+        keep_indexes(catalog, DedupStage())
 
 
 # --------------------------------------------------------------------------------------------

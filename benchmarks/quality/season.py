@@ -53,7 +53,9 @@ def run_season(folder: Path, season: dict, config: Config) -> dict:
     shutil.copytree(cat.path, telea)
     tcat = Catalog.open(telea)
     tconf = Config(merge(config.data, {"stages": {"inpaint": {"backend": "telea"}}}))
-    run_pipeline(tcat, tconf, ["inpaint"], force=True)
+    from celvault.run_options import RunOptions
+
+    run_pipeline(tcat, tconf, ["inpaint"], RunOptions(force=True, download=False))
     scores["masks_telea"] = mask_quality(tcat, views)
     scores["query"] = outdoor_query_scores(cat, config, views, truths)
     return scores
