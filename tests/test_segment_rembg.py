@@ -32,11 +32,12 @@ def test_batched_onnx_path_agrees_with_rembg_session(rembg_home, name):
     from rembg import new_session
 
     from celvault import registry
+    from celvault.run_options import RunOptions
 
     rembg_home_model(rembg_home, name)
     images = _frames()
     images.append(np.ascontiguousarray(images[0][:, :200]))  # another size in the same batch
-    batched = registry.load("segmenter", name)({"rembg": {"batched": True, "batch": 4}}, "cpu")
+    batched = registry.build("segmenter", name, {"rembg": {"batched": True, "batch": 4}}, RunOptions(device="cpu"))
     ours = batched.soft_alphas(images)
     session = new_session(name, providers=["CPUExecutionProvider"])
     for img, mine in zip(images, ours):
@@ -46,7 +47,7 @@ def test_batched_onnx_path_agrees_with_rembg_session(rembg_home, name):
         assert diff.max() <= 2 and diff.mean() < 0.05
         assert ref.std() > 5  # the tiny model's output is not constant: the comparison means something
     # rembg's own one-at-a-time session is the `batched: false` path
-    single = registry.load("segmenter", name)({"rembg": {"batched": False}}, "cpu")
+    single = registry.build("segmenter", name, {"rembg": {"batched": False}}, RunOptions(device="cpu"))
     for a, b in zip(single.soft_alphas(images[:2]), ours[:2]):
         assert np.abs(a.astype(int) - b.astype(int)).max() <= 2
 
@@ -85,15 +86,17 @@ def test_missing_weights_is_one_line_and_writes_nothing(cli, episodes, rembg_hom
 
 
 def test_failed_download_is_a_clear_error(monkeypatch, rembg_home):
-    from celvault.stages.backends import weights
+    from celvault import registry
+    from celvault.stages.backends.rembg_onnx import RembgModel
     from celvault.stages.backends.weights import MissingWeights
 
     def offline(*a, **k):
         raise ConnectionError("Name or service not known")
 
-    monkeypatch.setattr(weights.RembgModel, "fetch", offline)
+    monkeypatch.setattr(RembgModel, "fetch", offline)
+    [spec] = registry.build("segmenter", "u2netp").models()  # what the backend would load
     with pytest.raises(MissingWeights) as err:
-        weights.model("u2netp").require(download=True)
+        spec.require(download=True)
     assert "download failed: ConnectionError" in str(err.value) and "celvault models pull u2netp" in str(err.value)
 
 

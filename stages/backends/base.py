@@ -1,25 +1,52 @@
-"""What every model backend is: options from its section of the stage settings, a device
-resolved on first use, weights named for `celvault models`, params for the config id."""
+"""What every model backend is: typed options from its section of the stage settings, run
+options (device, downloads), a device resolved on first use, the weights it needs, and the
+params that go into the config id.
+
+    Backend(settings, run)
+
+`settings` is the stage's settings (a celvault.settings.StageSettings); the backend reads its
+own section, `settings.section(self.section)`, an instance of its declared settings class,
+and builds a fallback backend, if it has one, from the same `settings`. `run` is a RunOptions.
+Kind, name, section and settings class come from the backend's `@register` declaration.
+"""
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import Any, Callable, ClassVar
 
-from celvault.errors import ConfigError
+from celvault.run_options import RunOptions
+from celvault.settings import StageSettings, parse, to_dict
+
+# (episode_id, shot_index, limit) -> [(frame_id, HxWx3 uint8 RGB), ...]: at most `limit` frames of the shot
+ShotFrames = Callable[[str, int, int], list]
 
 
 class Backend:
-    """A model backend: settings from its section of the stage config, weights loaded lazily."""
+    """A model backend: options from its section of the stage settings, weights loaded lazily."""
 
-    section: ClassVar[str] = ""
-    defaults: ClassVar[dict[str, Any]] = {}
+    kind: ClassVar[str] = ""  # these four are set by @register
+    registered_name: ClassVar[str] = ""
+    section: ClassVar[str | None] = None
+    settings_class: ClassVar[type | None] = None
+    # The frames of a whole shot, for backends that look at a shot (plate): set by the stage.
+    shot_frames: ShotFrames | None = None
 
-    def __init__(self, settings: dict[str, Any], device: str = "cpu", catalog=None):
-        self.stage_settings = settings
-        self.options = {**self.defaults, **(settings.get(self.section) or {})}
-        self._device = device  # "auto" is resolved on first use, so building a backend imports nothing
-        self.catalog = catalog
-        self.download = bool(settings.get("_download", True))
+    def __init__(self, settings: StageSettings | None = None, run: RunOptions | None = None):
+        self.stage_settings = settings if settings is not None else StageSettings()
+        self.options = self._own_options(self.stage_settings)
+        self.run = run if run is not None else RunOptions()
+        self._device = self.run.device  # "auto" is resolved on first use: building a backend imports nothing
+        self.download = self.run.download
+
+    def _own_options(self, settings: StageSettings):
+        """This backend's typed options: its section of `settings`, or its class's defaults."""
+        cls = self.settings_class
+        if cls is None:
+            return None
+        found = settings.sections.get(self.section) if isinstance(settings.sections, dict) else None
+        if found is None or isinstance(found, dict):  # not parsed yet (a hand-made StageSettings)
+            return parse(cls, found, f"{self.kind}.{self.section}")
+        return found
 
     @property
     def device(self) -> str:
@@ -30,23 +57,13 @@ class Backend:
             self._device = resolve(self._device)
         return self._device
 
-    def number(self, key: str, kind=int, minimum: float | None = None):
-        """A numeric option, checked: a bad value is a one-line ConfigError, not a traceback."""
-        try:
-            value = kind(self.options[key])
-        except (TypeError, ValueError, KeyError):
-            raise ConfigError(f"{self.section}.{key}: expected a {'whole number' if kind is int else 'number'}, "
-                              f"got {self.options.get(key)!r}") from None
-        if minimum is not None and value < minimum:
-            raise ConfigError(f"{self.section}.{key}: must be at least {minimum}, got {value}")
-        return value
-
     def params(self) -> dict[str, Any]:
-        """What changes this backend's output: part of every row's config id."""
-        return {k: v for k, v in sorted(self.options.items()) if k not in self.runtime_options}
+        """What changes this backend's output (runtime settings such as batch sizes left out):
+        part of every row's config id."""
+        return to_dict(self.options, runtime=False) if self.options is not None else {}
 
-    runtime_options: ClassVar[frozenset] = frozenset({"batch"})  # speed only, not output
+    def models(self) -> list:
+        """The weight files (weights.ModelSpec) this backend needs with its options."""
+        from celvault import registry
 
-    def models(self) -> list[str]:
-        """Names (as in `celvault models list`) of the weights this backend needs."""
-        return []
+        return registry.declaration(self.kind, self.registered_name).weights_for(self.options)

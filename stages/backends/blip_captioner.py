@@ -6,39 +6,45 @@ loaded from the Hugging Face cache; fp16 on CUDA.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import pyarrow as pa
 
 from celvault.registry import register
+from celvault.settings import setting
 
 from .captioners import Captioner
-from .hub_files import DEFAULT_BLIP, transformers_repo
+from .hub_files import transformers_repo
 from .weights import HubModel
 
 
-@register("captioner", "blip")
+@dataclass(frozen=True)
+class BlipSettings:
+    model: str = setting("Salesforce/blip-image-captioning-base", "a BLIP captioning repository on the Hugging Face hub")
+    prompt: str = setting("", "text the caption continues, e.g. \"anime screenshot of\"")
+    max_new_tokens: int = setting(30, "longest caption, in tokens", min=1)
+    num_beams: int = setting(3, "beam search width (1: greedy)", min=1)
+    batch: int = setting(16, "images per model call", min=1, runtime=True)
+
+
+@register("captioner", "blip", settings=BlipSettings, weights=lambda o: [transformers_repo(o.model, "caption")])
 class BlipCaptioner(Captioner):
-    section = "blip"
     column = "caption"
     arrow_type = pa.string()
-    defaults = {"model": DEFAULT_BLIP, "prompt": "", "max_new_tokens": 30, "num_beams": 3, "batch": 16}
 
-    def __init__(self, settings, device="cpu", catalog=None):
-        super().__init__(settings, device, catalog)
-        self.max_new_tokens = self.number("max_new_tokens", int, 1)
-        self.num_beams = self.number("num_beams", int, 1)
-        self.batch = self.number("batch", int, 1)
+    def __init__(self, settings=None, run=None):
+        super().__init__(settings, run)
+        self.max_new_tokens, self.num_beams = self.options.max_new_tokens, self.options.num_beams
+        self.batch = self.options.batch
         self._net = self._processor = None
 
     @property
     def repo(self) -> str:
-        return str(self.options["model"])
+        return self.options.model
 
     @property
     def model_id(self) -> str:
         return f"blip:{self.repo}"
-
-    def models(self):
-        return [transformers_repo(self.repo, "caption")]
 
     def _load(self):
         if self._net is not None:
@@ -58,7 +64,7 @@ class BlipCaptioner(Captioner):
         from celvault.media.codec import to_pil
 
         self._load()
-        prompt = str(self.options.get("prompt") or "")
+        prompt = self.options.prompt
         out: list[str] = []
         step = self.batch
         for start in range(0, len(images), step):

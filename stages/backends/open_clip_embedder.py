@@ -8,15 +8,25 @@ open_clip's own downloader.
 
 from __future__ import annotations
 
+import os
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
 from celvault.errors import ConfigError
 from celvault.registry import register
+from celvault.settings import setting
 
 from .embedders import Embedder, normalise
-from .hub_files import DEFAULT_CLIP, LocalFile, open_clip_weights
+from .hub_files import HubRepo, LocalFile
+from .weights import ModelSpec
+
+DEFAULT_MODEL, DEFAULT_PRETRAINED = "ViT-B-32", "laion2b_s34b_b79k"
+# open_clip's own source for the default (open_clip.pretrained), written out so that listing
+# models does not import open_clip and torch
+DEFAULT_HUB = "laion/CLIP-ViT-B-32-laion2B-s34B-b79K"
+SAFE_WEIGHTS, WEIGHTS = "open_clip_model.safetensors", "open_clip_pytorch_model.bin"  # open_clip's HF file names
 
 
 def _open_clip():
@@ -25,23 +35,49 @@ def _open_clip():
     return open_clip
 
 
-@register("embedder", "open_clip")
+def clip_weights(model: str, pretrained: str) -> ModelSpec:
+    """The checkpoint open_clip loads for `model` + `pretrained` (a tag of open_clip's, or a path)."""
+    name = f"{model}/{pretrained}"
+    if "/" in pretrained or pretrained.endswith((".pt", ".pth", ".bin", ".safetensors")):
+        return LocalFile(name, "embed", "open_clip (file)", path=pretrained)
+    if (model, pretrained) == (DEFAULT_MODEL, DEFAULT_PRETRAINED):
+        hub = f"{DEFAULT_HUB}/"
+    else:
+        hub = _open_clip().pretrained.get_pretrained_cfg(model, pretrained).get("hf_hub", "")
+    if not hub:
+        raise ConfigError(f"open_clip has no Hugging Face source for {model} / {pretrained!r}: download the "
+                          "checkpoint and give its path as stages.embed.open_clip.pretrained")
+    repo, filename = os.path.split(hub)  # "org/repo/" (default file names) or "org/repo/file"
+    if filename:
+        return HubRepo(name, "embed", "open_clip (huggingface)", repo_id=repo, filename=filename)
+    return HubRepo(name, "embed", "open_clip (huggingface)", repo_id=repo, filename=SAFE_WEIGHTS,
+                   alternatives=(WEIGHTS,))
+
+
+@dataclass(frozen=True)
+class OpenClipSettings:
+    model: str = setting(DEFAULT_MODEL, "any open_clip architecture")
+    pretrained: str = setting(DEFAULT_PRETRAINED, "an open_clip pretrained tag, or a checkpoint file")
+    model_config: str | None = setting(None, "JSON of an architecture open_clip does not ship")
+    batch: int = setting(64, "images per model call", min=1, runtime=True)
+
+
+@register("embedder", "open_clip", settings=OpenClipSettings,
+          weights=lambda o: [clip_weights(o.model, o.pretrained)])
 class OpenClipEmbedder(Embedder):
-    section = "open_clip"
-    defaults = {"model": DEFAULT_CLIP[0], "pretrained": DEFAULT_CLIP[1], "model_config": None, "batch": 64}
     has_text = True
 
-    def __init__(self, settings, device="cpu", catalog=None):
-        super().__init__(settings, device, catalog)
-        self.name, self.pretrained = str(self.options["model"]), str(self.options["pretrained"])
-        self.batch = self.number("batch", int, 1)
+    def __init__(self, settings=None, run=None):
+        super().__init__(settings, run)
+        self.name, self.pretrained = self.options.model, self.options.pretrained
+        self.batch = self.options.batch
         self._net = self._preprocess = self._tokenizer = None
         self._registered = False
 
     def _register_config(self):
         if self._registered:
             return
-        config = self.options.get("model_config")
+        config = self.options.model_config
         if config:
             path = Path(str(config)).expanduser()
             if not path.is_file():
@@ -66,7 +102,7 @@ class OpenClipEmbedder(Embedder):
 
     def models(self):
         self._register_config()
-        return [open_clip_weights(self.name, self.pretrained)]
+        return super().models()
 
     def _load(self):
         if self._net is not None:

@@ -1,7 +1,8 @@
 """`plate` segmentation, no weights: pixels that differ from the shot's background plate.
 
 The plate comes with the frame (`reference`), so the segment stage can drop regions that
-match it, ghosts of characters the plate holds, and background the camera moved.
+match it, ghosts of characters the plate holds, and background the camera moved. The shot's
+frames come from the stage (`shot_frames`): this backend never reads the catalogue.
 
 Frames where no plate applies (moving camera, too few frames in the shot, a fade) go to the
 `fallback` backend (a rembg model or sam2), or with `fallback: none` are reported as
@@ -10,65 +11,40 @@ skipped: no layers, `layer_count` null and `segment_method` saying why.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 
-from celvault import registry
 from celvault.registry import register
-from celvault.stages.backends.segmenter import Segmentation, Segmenter
-from celvault.stages.plate import ShotPlates, difference
+from celvault.settings import setting
+
+from .plate_backend import PlateBackend, PlateSettings
+from .segmenter import Segmentation, Segmenter
 
 
-@register("segmenter", "plate")
-class PlateSegmenter(Segmenter):
-    section = "plate"
-    defaults = {"tolerance": 24, "min_frames": 3, "static_fraction": 0.25, "max_frames": 48, "moved_shift": 0.2, "fallback": "none"}
+@dataclass(frozen=True)
+class PlateSegmenterSettings(PlateSettings):
+    fallback: str = setting("none", "segmenter for frames without a plate (e.g. isnet-anime), or none")
 
-    def __init__(self, settings, device="cpu", catalog=None):
-        super().__init__(settings, device, catalog)
-        self._plates = None
-        self._fallback = None
-        fb = str(self.options["fallback"])
-        if fb not in ("none", "plate"):
-            registry.load("segmenter", fb)  # unknown names fail now, not mid-run
-        elif fb == "plate":
-            from celvault.errors import ConfigError
 
-            raise ConfigError("stages.segment.plate.fallback cannot be plate; use a model backend or none")
+@register("segmenter", "plate", settings=PlateSegmenterSettings)
+class PlateSegmenter(PlateBackend, Segmenter):
+    fallback_kind = "segmenter"
 
-    @property
-    def plates(self) -> ShotPlates:
-        if self._plates is None:
-            o = self.options
-            self._plates = ShotPlates(self.catalog, o["tolerance"], o["min_frames"], o["static_fraction"], o["max_frames"],
-                                      moved_shift=float(o.get("moved_shift", 0.2)))
-        return self._plates
-
-    def fallback(self) -> Segmenter | None:
-        name = str(self.options["fallback"])
-        if name == "none":
-            return None
-        if self._fallback is None:
-            self._fallback = registry.load("segmenter", name)(self.stage_settings, self.device, self.catalog)
-        return self._fallback
-
-    def params(self):
-        out = super().params()
-        fb = self.fallback()
-        if fb is not None:
-            out["fallback_params"] = fb.params()
-        return out
-
-    def models(self) -> list[str]:
-        fb = self.fallback()
-        return fb.models() if fb else []
+    def __init__(self, settings=None, run=None):
+        super().__init__(settings, run)
+        self.check_fallback()
 
     def segment(self, frames):
+        from celvault.stages.plate import difference
+
+        plates = self.shot_plates()
         out: list[Segmentation | None] = []
         left: list[tuple[int, str]] = []
-        scale = 127.0 / max(int(self.options["tolerance"]), 1)  # soft alpha 127 at the tolerance
+        scale = 127.0 / max(self.options.tolerance, 1)  # soft alpha 127 at the tolerance
         for i, f in enumerate(frames):
-            plate = self.plates.get(f.episode_id, f.shot_index)
-            why = self.plates.applies(plate, f.rgb, f.frame_id)
+            plate = plates.get(f.episode_id, f.shot_index)
+            why = plates.applies(plate, f.rgb, f.frame_id)
             if why:
                 out.append(None)
                 left.append((i, why))

@@ -10,14 +10,18 @@ from __future__ import annotations
 
 import os
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
 from typing import ClassVar
 
 import numpy as np
 
 from celvault.registry import register
-from celvault.stages.backends import weights
-from celvault.stages.backends.device import onnx_providers
-from celvault.stages.backends.segmenter import Segmentation, Segmenter
+from celvault.settings import setting
+
+from .device import onnx_providers
+from .segmenter import Segmentation, Segmenter
+from .weights import ModelSpec
 
 IMAGENET_MEAN = (0.485, 0.456, 0.406)
 # model -> (input side, std); isnet models use std 1 (see rembg's DisSession)
@@ -64,25 +68,48 @@ def batched_session(path, providers: list[str]):
     return ort.InferenceSession(model.SerializeToString(), providers=providers)
 
 
+@dataclass(frozen=True)
+class RembgModel(ModelSpec):
+    """An ONNX file in rembg's model home (REMBG_HOME, U2NET_HOME or ~/.rembg)."""
+
+    def _session(self):
+        from rembg.sessions import sessions
+
+        return sessions[self.name]
+
+    def expected(self) -> Path:
+        cls = self._session()
+        fname = f"{self.name}.onnx"
+        found = cls.resolve_existing(fname)
+        return Path(found) if found else Path(cls.model_dir()) / fname
+
+    def fetch(self) -> Path:
+        return Path(self._session().download_models())
+
+
+@dataclass(frozen=True)
+class RembgSettings:
+    """stages.segment.rembg: shared by every rembg model; both settings change speed only."""
+
+    batched: bool = setting(True, "run the ONNX file on several frames per call (false: rembg's own session)",
+                            runtime=True)
+    batch: int = setting(8, "frames per ONNX call", min=1, runtime=True)
+
+
 class RembgSegmenter(Segmenter):
-    section = "rembg"
-    defaults = {"batched": True, "batch": 8}
-    runtime_options = frozenset({"batch", "batched"})
     model_name: ClassVar[str]
 
-    def __init__(self, settings, device="cpu", catalog=None):
-        super().__init__(settings, device, catalog)
+    def __init__(self, settings=None, run=None):
+        super().__init__(settings, run)
         self.side, self.std = MODELS[self.model_name]
         self._session = None
-        self._one_by_one = not bool(self.options["batched"])
+        self._one_by_one = not self.options.batched
         self._pool = ThreadPoolExecutor(min(8, os.cpu_count() or 1))  # PIL resizes release the GIL
-
-    def models(self) -> list[str]:
-        return [self.model_name]
 
     def _load(self):
         if self._session is None:
-            path = weights.model(self.model_name).require(self.download)
+            [spec] = self.models()
+            path = spec.require(self.download)
             if self._one_by_one:
                 from rembg import new_session
 
@@ -103,7 +130,7 @@ class RembgSegmenter(Segmenter):
             sess = self._load()
             return [np.asarray(sess.predict(Image.fromarray(im))[0]) for im in images]
         inputs = list(self._pool.map(lambda im: preprocess(im, self.side, self.std), images))
-        step = max(1, int(self.options["batch"]))
+        step = self.options.batch
         preds = []
         for start in range(0, len(inputs), step):
             preds.extend(self._infer(np.stack(inputs[start:start + step])))
@@ -115,5 +142,7 @@ class RembgSegmenter(Segmenter):
         return [Segmentation(self.model_name, soft=a) for a in alphas]
 
 
-for _name in MODELS:
-    register("segmenter", _name)(type(f"Rembg_{_name.replace('-', '_')}", (RembgSegmenter,), {"model_name": _name}))
+for _name in MODELS:  # one backend per model, all reading stages.segment.rembg
+    register("segmenter", _name, settings=RembgSettings, section="rembg",
+             weights=(RembgModel(_name, "segment", "rembg"),))(
+        type(f"Rembg_{_name.replace('-', '_')}", (RembgSegmenter,), {"model_name": _name}))

@@ -10,18 +10,20 @@ by falling score; rating tags are not kept.
 from __future__ import annotations
 
 import csv
+from dataclasses import dataclass
 from pathlib import Path
 
 import cv2
 import numpy as np
 import pyarrow as pa
 
-from celvault.errors import CatalogError, ConfigError
+from celvault.errors import CatalogError
 from celvault.registry import register
+from celvault.settings import setting
 
 from .captioners import Captioner
 from .device import onnx_providers
-from .hub_files import DEFAULT_TAGGER, tagger_repo
+from .hub_files import HubRepo
 
 GENERAL, CHARACTER = 0, 4
 # tags whose underscores are part of the face they draw
@@ -39,36 +41,39 @@ def square_on_white(rgb: np.ndarray, size: int) -> np.ndarray:
     return cv2.resize(canvas, (size, size), interpolation=interp)
 
 
-@register("captioner", "wd14")
+def tagger_repo(repo_id: str) -> HubRepo:
+    """A WD14 (SmilingWolf) tagger: ONNX graph and its tag list."""
+    return HubRepo(repo_id.split("/")[-1], "caption", "onnxruntime (huggingface)", repo_id=repo_id,
+                   filename="model.onnx", companions=("selected_tags.csv",))
+
+
+@dataclass(frozen=True)
+class Wd14Settings:
+    model: str = setting("SmilingWolf/wd-swinv2-tagger-v3", "a WD14 tagger repository on the Hugging Face hub")
+    general_threshold: float = setting(0.35, "general tags scoring at least this are kept", min=0, max=1)
+    character_threshold: float = setting(0.85, "character tags scoring at least this are kept", min=0, max=1)
+    underscores: bool = setting(False, "keep long_hair as it is (false: \"long hair\", kohya style)")
+    batch: int = setting(16, "images per model call", min=1, runtime=True)
+
+
+@register("captioner", "wd14", settings=Wd14Settings, weights=lambda o: [tagger_repo(o.model)])
 class Wd14Tagger(Captioner):
-    section = "wd14"
     column = "tags"
     arrow_type = pa.list_(pa.string())
-    defaults = {"model": DEFAULT_TAGGER, "general_threshold": 0.35, "character_threshold": 0.85,
-                "underscores": False, "batch": 16}
 
-    def __init__(self, settings, device="cpu", catalog=None):
-        super().__init__(settings, device, catalog)
-        try:
-            self.general = float(self.options["general_threshold"])
-            self.character = float(self.options["character_threshold"])
-        except (TypeError, ValueError):
-            raise ConfigError("stages.caption.wd14: thresholds are numbers between 0 and 1") from None
-        if not (0 <= self.general <= 1 and 0 <= self.character <= 1):
-            raise ConfigError("stages.caption.wd14: thresholds are numbers between 0 and 1")
-        self.batch = self.number("batch", int, 1)
+    def __init__(self, settings=None, run=None):
+        super().__init__(settings, run)
+        self.general, self.character = self.options.general_threshold, self.options.character_threshold
+        self.batch = self.options.batch
         self._session = None
 
     @property
     def repo(self) -> str:
-        return str(self.options["model"])
+        return self.options.model
 
     @property
     def model_id(self) -> str:
         return f"wd14:{self.repo}"
-
-    def models(self):
-        return [tagger_repo(self.repo)]
 
     def _load(self):
         if self._session is not None:
@@ -88,7 +93,7 @@ class Wd14Tagger(Captioner):
     def _tag_list(self, path: Path) -> tuple[list[str], np.ndarray]:
         with open(path, newline="", encoding="utf-8") as fh:
             rows = list(csv.DictReader(fh))
-        names = [r["name"] if self.options["underscores"] or r["name"] in KAOMOJI else r["name"].replace("_", " ")
+        names = [r["name"] if self.options.underscores or r["name"] in KAOMOJI else r["name"].replace("_", " ")
                  for r in rows]
         return names, np.array([int(r["category"]) for r in rows])
 

@@ -1,7 +1,9 @@
 """Model weights: where each library keeps them, whether they are here, and fetching them.
 
 Weights live in each library's own cache and are fetched by its own downloader (rembg's
-model home through pooch with its md5, the Hugging Face cache, torch hub). Nothing here
+model home through pooch with its md5, the Hugging Face cache, torch hub). A backend module
+declares the files it needs (celvault.registry); the kinds of file specific to one library
+live beside their backend (rembg_onnx.RembgModel, lama_inpainter.LamaModel). Nothing here
 downloads at import or construction; `pull` is called by `celvault models pull` and, when
 `models.download` allows it, by a stage about to run.
 """
@@ -84,46 +86,6 @@ def file_sha256(path: str, size: int, mtime_ns: int) -> str:
 
 
 @dataclass(frozen=True)
-class RembgModel(ModelSpec):
-    """An ONNX file in rembg's model home (REMBG_HOME, U2NET_HOME or ~/.rembg)."""
-
-    def _session(self):
-        from rembg.sessions import sessions
-
-        return sessions[self.name]
-
-    def expected(self) -> Path:
-        cls = self._session()
-        fname = f"{self.name}.onnx"
-        found = cls.resolve_existing(fname)
-        return Path(found) if found else Path(cls.model_dir()) / fname
-
-    def fetch(self) -> Path:
-        return Path(self._session().download_models())
-
-
-@dataclass(frozen=True)
-class LamaModel(ModelSpec):
-    """big-lama TorchScript file simple-lama-inpainting reads ($LAMA_MODEL, or torch hub's cache)."""
-
-    url: str = "https://github.com/enesmsahin/simple-lama-inpainting/releases/download/v0.1.0/big-lama.pt"
-
-    def expected(self) -> Path:
-        if os.environ.get("LAMA_MODEL"):
-            return Path(os.environ["LAMA_MODEL"])
-        from torch.hub import get_dir
-
-        return Path(get_dir()) / "checkpoints" / Path(self.url).name
-
-    def fetch(self) -> Path:
-        if os.environ.get("LAMA_MODEL"):
-            return Path(os.environ["LAMA_MODEL"])
-        from simple_lama_inpainting.utils import download_model
-
-        return Path(download_model(self.url))
-
-
-@dataclass(frozen=True)
 class HubModel(ModelSpec):
     """One file of a Hugging Face Hub repository, in the HF cache (HF_HOME)."""
 
@@ -156,45 +118,12 @@ class HubModel(ModelSpec):
         return Path(hf_hub_download(self.repo_id, self.filename, cache_dir=self.cache_dir()))
 
 
-SAM2_CONFIGS = {
-    "facebook/sam2.1-hiera-tiny": ("configs/sam2.1/sam2.1_hiera_t.yaml", "sam2.1_hiera_tiny.pt"),
-    "facebook/sam2.1-hiera-small": ("configs/sam2.1/sam2.1_hiera_s.yaml", "sam2.1_hiera_small.pt"),
-    "facebook/sam2.1-hiera-base-plus": ("configs/sam2.1/sam2.1_hiera_b+.yaml", "sam2.1_hiera_base_plus.pt"),
-    "facebook/sam2.1-hiera-large": ("configs/sam2.1/sam2.1_hiera_l.yaml", "sam2.1_hiera_large.pt"),
-}
-
-
-def _known() -> list[ModelSpec]:
-    models: list[ModelSpec] = [RembgModel(n, "segment", "rembg")
-                               for n in ("isnet-anime", "u2net", "u2netp", "isnet-general-use")]
-    models.append(LamaModel("lama", "inpaint", "simple-lama-inpainting"))
-    models += [HubModel(repo.split("/")[1], "segment", "sam2 (huggingface)", repo_id=repo, filename=f)
-               for repo, (_, f) in SAM2_CONFIGS.items()]
-    from .hub_files import describe_models
-
-    return models + describe_models()
-
-
-def known_models() -> list[ModelSpec]:
-    return _known()
-
-
-def inventory(specs: list[ModelSpec] | None = None) -> list[dict]:
-    """One row per model (the known ones by default): name, stage, library, where it is (or
-    would be), present, size."""
+def inventory(specs: list[ModelSpec]) -> list[dict]:
+    """One row per model: name, stage, library, where it is (or would be), present, size."""
     rows = []
-    for spec in specs if specs is not None else _known():
+    for spec in specs:
         found = spec.locate()
         rows.append({"name": spec.name, "stage": spec.stage, "library": spec.library,
                      "path": str(found or spec.expected()), "present": found is not None,
                      "size_bytes": found.stat().st_size if found else None})
     return rows
-
-
-def model(name: str) -> ModelSpec:
-    for spec in _known():
-        if spec.name == name:
-            return spec
-    from celvault.errors import UnknownBackend
-
-    raise UnknownBackend("model", name, [m.name for m in _known()])
