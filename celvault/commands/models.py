@@ -1,6 +1,7 @@
 import click
 
-from .common import emit_json, load_config
+from .common import load_config
+from .options import TABLE_FORMATS, output_options
 
 
 def _config_options(fn):
@@ -23,38 +24,41 @@ def models():
 
 
 @models.command("list")
-@click.option("--json", "as_json", is_flag=True, help="Print a machine-readable JSON result on stdout.")
 @_config_options
-def list_models(as_json, config_path, profile):
-    """Every known model: stage, library, where its file is, present or missing, size."""
-    from celvault.stages.backends.weights import inventory
+@output_options(TABLE_FORMATS)
+def list_models(config_path, profile, fmt, as_json, quiet):
+    """Every model a registered backend declares, and those the configuration adds: stage,
+    library, where its file is, present or missing, size."""
     from celvault.reports.models import all_models
+    from celvault.stages.backends.weights import inventory
+
+    from .output import Table, emit
 
     rows = inventory(all_models(load_config(config_path, profile)))
-    if as_json:
-        emit_json(rows)
-        return
-    from rich.console import Console
-    from rich.table import Table
-
-    table = Table(title="models")
-    for col in ("name", "stage", "library", "present", "size", "path"):
-        table.add_column(col, overflow="fold")
+    table = Table("models", ["name", "stage", "library", "present", "size", "path"])
     for r in rows:
         size = f"{r['size_bytes'] / 1e6:.1f} MB" if r["size_bytes"] is not None else ""
-        table.add_row(r["name"], r["stage"], r["library"], "yes" if r["present"] else "missing", size, r["path"])
-    Console().print(table)
+        table.rows.append([r["name"], r["stage"], r["library"], "yes" if r["present"] else "missing", size, r["path"]])
+    emit(rows, fmt, as_json=as_json, table=table)
 
 
 @models.command("pull")
 @click.argument("names", nargs=-1, required=True)
 @_config_options
-def pull(names, config_path, profile):
+@output_options()
+def pull(names, config_path, profile, as_json, quiet):
     """Download models NAME... through their libraries (checksums as each library checks them)."""
     from celvault.reports.models import find_model
 
+    from .output import emit_json
+
     config = load_config(config_path, profile)
     specs = [find_model(n, config) for n in names]  # unknown names fail before anything downloads
+    pulled = []
     for spec in specs:
         path = spec.pull()
-        click.echo(f"{spec.name}: {path}")
+        pulled.append({"name": spec.name, "path": str(path)})
+        if not as_json:
+            click.echo(f"{spec.name}: {path}")
+    if as_json:
+        emit_json(pulled)
