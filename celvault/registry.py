@@ -25,7 +25,6 @@ from .errors import CelvaultError, ConfigError, UnknownBackend
 
 PLUGIN_GROUP = "celvault.plugins"
 _BUILTIN_PACKAGES = ("celvault.stages.backends", "celvault.stages")
-_FALLBACK_ORDER = ("dedup", "segment", "inpaint", "embed", "caption", "tag", "cluster")  # stages without `order`
 
 
 class PluginError(CelvaultError):
@@ -44,7 +43,7 @@ class Declaration:
     section: str | None = None  # key of those options in the stage settings (several names may share one)
     weights: Callable[[Any], list] | tuple = ()  # ModelSpecs it needs: fixed, or a function of its options
     offers: tuple = ()  # other ModelSpecs `models list|pull` show (sizes a setting can choose)
-    order: int = field(default=0, compare=False)  # declaration order, for stable listings
+    sequence: int = field(default=0, compare=False)  # when it was declared, for stable listings
 
     def default_options(self):
         return self.settings() if self.settings is not None else None
@@ -64,9 +63,12 @@ def register(kind: str, name: str, *, settings: type | None = None, section: str
     """Class decorator declaring a stage (`kind="stage"`) or a backend of `kind` named `name`."""
 
     def deco(cls):
+        if kind == "stage" and not isinstance(getattr(cls, "order", None), int):
+            raise PluginError(f"stage {name!r} ({cls.__module__}) declares no `order` (an int: where it runs, "
+                              "e.g. between tag 60 and cluster 70)")
         sec = (section or name) if settings is not None else None
         decl = Declaration(kind, name, cls, cls.__module__, settings, sec, weights, tuple(offers),
-                           order=sum(len(v) for v in _DECLARED.values()))
+                           sequence=sum(len(v) for v in _DECLARED.values()))
         known = _DECLARED.setdefault(kind, {})
         before = known.get(name)
         if before is not None and before.module != decl.module:
@@ -161,7 +163,7 @@ def declarations(kind: str | None = None) -> list[Declaration]:
     """Every declaration (of `kind`), in the order they were made."""
     discover()
     found = [d for k, by_name in _DECLARED.items() if kind in (None, k) for d in by_name.values()]
-    return sorted(found, key=lambda d: d.order)
+    return sorted(found, key=lambda d: d.sequence)
 
 
 def sections(kind: str) -> dict[str, type]:
@@ -172,14 +174,7 @@ def sections(kind: str) -> dict[str, type]:
 def stage_order() -> list[str]:
     """Registered stage names in running order (each stage class's `order`)."""
     stages = {d.name: d.cls for d in declarations("stage")}
-
-    def rank(name: str) -> tuple:
-        order = getattr(stages[name], "order", None)
-        if order is None:
-            order = (_FALLBACK_ORDER.index(name) + 1) * 10 if name in _FALLBACK_ORDER else 10_000
-        return (order, name)
-
-    return sorted(stages, key=rank)
+    return sorted(stages, key=lambda name: (stages[name].order, name))
 
 
 def stage_of(kind: str) -> str | None:

@@ -209,3 +209,9 @@ def test_a_name_declared_twice_is_an_error(plugin_dir):
     with pytest.raises(registry.PluginError, match=r"inpainter 'telea' is declared twice: in "
                                                    r"celvault.stages.backends.telea_inpainter and in celvault_grey"):
         registry.rediscover()
+
+
+def test_a_stage_without_its_place_in_the_order_is_refused():
+    with pytest.raises(registry.PluginError, match=r"stage 'unplaced' .* declares no `order`"):
+        registry.register("stage", "unplaced")(type("Unplaced", (), {}))
+    assert "unplaced" not in registry.names("stage")
