@@ -1,3 +1,1 @@
-"""Pipeline stages: small classes with pure per-batch `run`, driven by the runner."""
-
-ORDER = ["dedup", "segment", "inpaint", "embed", "caption", "tag", "cluster"]
+"""Pipeline stages: each module declares one stage (`@register("stage", NAME)` with its `order`)."""

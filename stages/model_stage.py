@@ -13,7 +13,7 @@ from typing import ClassVar
 
 from celvault import registry
 
-from .backends import weights
+from .backends.weights import ModelSpec
 from .backends.device import resolve
 from .row_stage import RowStage
 
@@ -48,8 +48,8 @@ class ModelStage(RowStage):
         if self.device != "auto":
             resolve(self.device)  # --device cuda on a machine without CUDA fails before any stage runs
 
-    def _specs(self) -> list[weights.ModelSpec]:
-        return [m if isinstance(m, weights.ModelSpec) else weights.model(m) for m in self.model.models()]
+    def _specs(self) -> list[ModelSpec]:
+        return list(self.model.models())
 
     def missing_weights(self) -> list[str]:
         return [str(s.expected()) for s in self._specs() if s.locate() is None]
