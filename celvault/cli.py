@@ -20,6 +20,7 @@ COMMANDS = {
     "export": "celvault.commands.export:export",
     "demo": "celvault.commands.demo:demo",
     "check": "celvault.commands.check:check",
+    "config": "celvault.commands.config:config",
 }
 
 SUMMARIES = {
@@ -33,6 +34,7 @@ SUMMARIES = {
     "export": "Write a character or background training set (kohya_ss, EveryDream2).",
     "demo": "Make a synthetic episode and run the whole pipeline on it.",
     "check": "Find (and with --repair fix) duplicate ids, orphan media, stale counts.",
+    "config": "Show every setting (stages, backends, ingest) with its value and help.",
 }
 
 

@@ -171,6 +171,8 @@ def to_dict(obj, *, runtime: bool = True) -> dict[str, Any]:
         value = getattr(obj, f.name)
         if dataclasses.is_dataclass(value):
             value = to_dict(value, runtime=runtime)
+        elif isinstance(value, dict):
+            value = {k: to_dict(v, runtime=runtime) if dataclasses.is_dataclass(v) else v for k, v in value.items()}
         elif isinstance(value, tuple):
             value = list(value)
         out[f.name] = value

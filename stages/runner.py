@@ -52,10 +52,6 @@ def available_stages() -> list[str]:
     return registry.stage_order()
 
 
-def stage_enabled(name: str, config: Config) -> bool:
-    return config.stage(name).get("enabled", True) is not False
-
-
 def build_stages(name: str, config: Config, run: RunOptions | None = None) -> list[Stage]:
     """The runnable parts of a stage: one per backend (caption may list several) and per
     target table (embed, caption: frames and character layers). None when it is off."""
