@@ -97,10 +97,14 @@ class Parser:
         return spans
 
     def or_(self) -> str:
-        kind = self.and_()
-        while self.take("or"):
-            self.condition(kind, "the left side of OR")
-            self.condition(self.and_(), "the right side of OR")
+        return self._joined("or", self.and_)
+
+    def _joined(self, word: str, operand) -> str:
+        """operand (WORD operand)*: both sides of each WORD must be conditions."""
+        kind = operand()
+        while self.take(word):
+            self.condition(kind, f"the left side of {word.upper()}")
+            self.condition(operand(), f"the right side of {word.upper()}")
             kind = BOOL
         return kind
 
@@ -114,12 +118,7 @@ class Parser:
                 return spans
 
     def and_(self) -> str:
-        kind = self.not_()
-        while self.take("and"):
-            self.condition(kind, "the left side of AND")
-            self.condition(self.not_(), "the right side of AND")
-            kind = BOOL
-        return kind
+        return self._joined("and", self.not_)
 
     def not_(self) -> str:
         if self.take("not"):

@@ -30,6 +30,7 @@ class BlipSettings:
 @register("captioner", "blip", settings=BlipSettings, weights=lambda o: [transformers_repo(o.model, "caption")])
 class BlipCaptioner(Captioner):
     column = "caption"
+    model_prefix = "blip"
     arrow_type = pa.string()
 
     def __init__(self, settings=None, run=None):
@@ -37,14 +38,6 @@ class BlipCaptioner(Captioner):
         self.max_new_tokens, self.num_beams = self.options.max_new_tokens, self.options.num_beams
         self.batch = self.options.batch
         self._net = self._processor = None
-
-    @property
-    def repo(self) -> str:
-        return self.options.model
-
-    @property
-    def model_id(self) -> str:
-        return f"blip:{self.repo}"
 
     def _load(self):
         if self._net is not None:

@@ -40,6 +40,10 @@ class PlateBackend:
 
     fallback_kind: str  # registry kind of the fallback backend
 
+    def __init__(self, settings=None, run=None):
+        super().__init__(settings, run)
+        self.check_fallback()
+
     def shot_plates(self: Backend):
         """The plates of the shots being worked through, from `shot_frames` (kept while it is the same)."""
         if self.shot_frames is None:

@@ -27,10 +27,6 @@ class PlateInpainterSettings(PlateSettings):
 class PlateInpainter(PlateBackend, Inpainter):
     fallback_kind = "inpainter"
 
-    def __init__(self, settings=None, run=None):
-        super().__init__(settings, run)
-        self.check_fallback()
-
     def inpaint(self, frames, masks):
         plates, fallback = self.shot_plates(), self.fallback()
         filled, rest, methods = [], [], []

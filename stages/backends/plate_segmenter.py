@@ -31,10 +31,6 @@ class PlateSegmenterSettings(PlateSettings):
 class PlateSegmenter(PlateBackend, Segmenter):
     fallback_kind = "segmenter"
 
-    def __init__(self, settings=None, run=None):
-        super().__init__(settings, run)
-        self.check_fallback()
-
     def segment(self, frames):
         from celvault.stages.plate import difference
 

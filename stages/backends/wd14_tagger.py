@@ -59,6 +59,7 @@ class Wd14Settings:
 @register("captioner", "wd14", settings=Wd14Settings, weights=lambda o: [tagger_repo(o.model)])
 class Wd14Tagger(Captioner):
     column = "tags"
+    model_prefix = "wd14"
     arrow_type = pa.list_(pa.string())
 
     def __init__(self, settings=None, run=None):
@@ -66,14 +67,6 @@ class Wd14Tagger(Captioner):
         self.general, self.character = self.options.general_threshold, self.options.character_threshold
         self.batch = self.options.batch
         self._session = None
-
-    @property
-    def repo(self) -> str:
-        return self.options.model
-
-    @property
-    def model_id(self) -> str:
-        return f"wd14:{self.repo}"
 
     def _load(self):
         if self._session is not None:
