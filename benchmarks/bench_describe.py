@@ -45,7 +45,7 @@ from importlib import metadata
 from pathlib import Path
 
 import numpy as np
-from common import machine, Others, print_results, timed
+from common import backend, machine, Others, print_results, timed
 
 ROOT = Path(__file__).resolve().parent.parent
 NAMES = ("clip", "blip", "palette", "cluster")
@@ -183,7 +183,6 @@ def bench_clip(device, frames, cutouts, work: Path, repeats: int, rows):
     import open_clip
     import torch
 
-    from celvault.stages.backends.open_clip_embedder import OpenClipEmbedder
     from celvault.media.codec import to_pil
 
     with timed(f"clip: random {CLIP_MODEL} checkpoint", {}):
@@ -193,11 +192,11 @@ def bench_clip(device, frames, cutouts, work: Path, repeats: int, rows):
         ckpt = work / f"{CLIP_MODEL}-random.pt"
         torch.save(model.state_dict(), ckpt)
         del model
-    emb = OpenClipEmbedder({"open_clip": {"model": CLIP_MODEL, "pretrained": str(ckpt), "batch": 64},
-                            "_download": False}, device)
+    emb = backend("embedder", "open_clip", {"open_clip": {"model": CLIP_MODEL, "pretrained": str(ckpt), "batch": 64}},
+                  device)
     with timed("clip: OpenClipEmbedder load (create_model_and_transforms from the file)", {}):
         emb._load()
-    step = int(emb.options["batch"])
+    step = emb.options.batch
     sync = torch.cuda.synchronize if device == "cuda" else None
     net, preprocess = emb._net, emb._preprocess
     emb._preprocess = pre = Clock(preprocess)
@@ -298,15 +297,13 @@ def build_blip(hf_home: Path, repo_id: str) -> Path:
 def bench_blip(device, frames, beams, tokens, hf_home: Path, rows):
     import torch
 
-    from celvault.stages.backends.blip_captioner import BlipCaptioner
-
     from transformers.utils import logging as hf_logging
 
     hf_logging.disable_progress_bar()  # "Writing model shards" / "Loading weights" bars
     with timed("blip: random BLIP base model + processor into the HF cache", {}):
         build_blip(hf_home, BLIP_REPO)
-    cap = BlipCaptioner({"blip": {"model": BLIP_REPO, "max_new_tokens": tokens, "num_beams": beams, "batch": 16},
-                         "_download": False}, device)
+    cap = backend("captioner", "blip", {"blip": {"model": BLIP_REPO, "max_new_tokens": tokens, "num_beams": beams,
+                                                 "batch": 16}}, device)
     with timed("blip: BlipCaptioner load (from_pretrained, local files only)", {}):
         cap._load()
     net = cap._net
@@ -328,7 +325,7 @@ def bench_blip(device, frames, beams, tokens, hf_home: Path, rows):
         return ids
 
     net.generate = generate
-    step = int(cap.options["batch"])
+    step = cap.options.batch
     cap.describe(frames[:2])  # warm-up, 2 images
     gen.reset()
     shapes.clear()
@@ -354,9 +351,7 @@ def bench_blip(device, frames, beams, tokens, hf_home: Path, rows):
 # --------------------------------------------------------------------------------------------
 
 def bench_palette(cutouts, repeats, rows):
-    from celvault.stages.backends.embedders import PaletteEmbedder
-
-    emb = PaletteEmbedder({"palette": {}}, "cpu")
+    emb = backend("embedder", "palette", {"palette": {}}, "cpu")
     emb.embed_images(cutouts[:16])  # warm-up
     out = []
     s = median_s(lambda: out.append(emb.embed_images(cutouts)), repeats)

@@ -23,9 +23,7 @@ import traceback
 from pathlib import Path
 
 import numpy as np
-from common import machine, print_results, timed
-
-from celvault import registry  # light: the libraries behind the backends load lazily, after the env is set
+from common import backend, machine, print_results, timed  # backends import their libraries lazily
 
 ROOT = Path(__file__).resolve().parent.parent
 REMBG = ("u2netp", "u2net", "isnet-anime")  # isnet-general-use: the same ISNet as isnet-anime
@@ -98,7 +96,7 @@ def bench_rembg(name, device, frames, repeats, rows):
 
     with timed(f"{name}: export random-weight ONNX", {}):
         export_rembg_onnx(name, Path(os.environ["REMBG_HOME"]) / "models" / name / f"{name}.onnx")
-    seg = registry.load("segmenter", name)({"rembg": {"batched": True, "batch": 4}, "_download": False}, device)
+    seg = backend("segmenter", name, {"rembg": {"batched": True, "batch": 4}}, device)
     seg._infer = ort = Clock(seg._infer)
     ref = Clock(refiner(frames[0]))
     ours = Clock(lambda ims: [ref(soft) for soft in seg.soft_alphas(ims)])
@@ -130,8 +128,7 @@ def bench_sam2(device, frames, repeats, rows, points):
     spec.loader.exec_module(tiny)
     with timed("sam2: random hiera-large checkpoint into the HF cache", {}):
         tiny.sam2_checkpoint(Path(os.environ["HF_HOME"]), SAM2_MODEL)
-    seg = registry.load("segmenter", "sam2")({"sam2": {**SAM2_DESIGN, "points_per_side": points},
-                                              "_download": False}, device)
+    seg = backend("segmenter", "sam2", {"sam2": {**SAM2_DESIGN, "points_per_side": points}}, device)
     with timed("sam2: build hiera-large from the checkpoint", {}):
         gen = seg._load()
     sync = torch.cuda.synchronize if device == "cuda" else None
@@ -164,7 +161,7 @@ def bench_lama(device, frames, masks, repeats, rows):
         lama_torchscript(Path(os.environ["LAMA_MODEL"]))
     if device == "cpu":  # ~10 s per frame
         frames, masks, repeats = frames[:2], masks[:2], 1
-    inp = registry.load("inpainter", "lama")({"lama": {"batch": 2}, "_download": False}, device)
+    inp = backend("inpainter", "lama", {"lama": {"batch": 2}}, device)
     s = per_frame(lambda ms: inp.inpaint(frames, ms), masks, repeats, masks[:2])
     simple = SimpleLama(device=torch.device(device))
     pairs = list(zip(frames, masks))
@@ -176,7 +173,7 @@ def bench_lama(device, frames, masks, repeats, rows):
 
 
 def bench_telea(device, frames, masks, repeats, rows):
-    inp = registry.load("inpainter", "telea")({}, device)
+    inp = backend("inpainter", "telea", device=device)
     s = per_frame(lambda ms: inp.inpaint(frames, ms), masks, repeats, masks[:1])
     cover = sum(m.mean() for m in masks) / len(masks)
     rows.append(("telea", f"TeleaInpainter.inpaint radius 3, holes {cover:.0%} of frame, {len(frames)} frames",
@@ -184,17 +181,17 @@ def bench_telea(device, frames, masks, repeats, rows):
 
 
 def bench_plate(device, shot, repeats, rows):
-    from celvault.stages.plate import ShotPlates, build_plate
+    from celvault.stages.plate import build_plate
 
     _, frames, _ = pick_frames(PLATE_N)
-    seg = registry.load("segmenter", "plate")({}, device)
+    seg = backend("segmenter", "plate", device=device)
     o, res = seg.options, {}
+    shot_frames = [(f.frame_id, f.rgb) for f in frames]
     with timed(f"plate: build_plate from {PLATE_N} frames", res):
-        plate = build_plate([(f.frame_id, f.rgb) for f in frames], o["tolerance"], o["min_frames"],
-                            o["static_fraction"])
+        plate = build_plate(shot_frames, o.tolerance, o.min_frames, o.static_fraction)
     assert plate.reason is None, plate.reason
-    seg._plates = ShotPlates(None, o["tolerance"], o["min_frames"], o["static_fraction"], o["max_frames"])
-    seg._plates._cache[("bench", shot.index)] = plate  # the shot's plate, as if read from the catalogue
+    seg.shot_frames = lambda episode_id, shot_index, limit: shot_frames[:limit]  # as the stage hands them over
+    seg.shot_plates()._cache[("bench", shot.index)] = plate  # the shot's plate, already built (timed above)
     ref = refiner(frames[0])
 
     def run(fs):

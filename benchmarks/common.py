@@ -16,6 +16,15 @@ def timed(label: str, results: dict):
     print(f"  {label}: {results[label]:.3f} s", flush=True)
 
 
+def backend(kind: str, name: str, options: dict | None = None, device: str = "cpu"):
+    """A backend built outside a stage (`options`: {section: mapping as in YAML}) on `device`,
+    downloads off: the benchmarks make their own random-weight files."""
+    from celvault import registry
+    from celvault.run_options import RunOptions
+
+    return registry.build(kind, name, options, run=RunOptions(device=device, download=False))
+
+
 def machine() -> str:
     return f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"
 

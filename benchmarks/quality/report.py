@@ -45,7 +45,6 @@ def _sum(seasons, path, field):
 
 def metric_rows(tallies: dict, seasons: list[dict]) -> list[list[str]]:
     rows = [["metric", "celvault", "baseline", "target"]]
-    ours = tallies.get("celvault adaptive") or next(iter(tallies.values()))
     base = {d: t.f1() for d, t in tallies.items()}
     rows.append(["cut F1 overall (2-frame tolerance)",
                  ", ".join(f"{d}: {_f(v, 3)}" for d, v in base.items() if d.startswith("celvault")),
