@@ -17,20 +17,23 @@ partitions; or --index-type IVF_HNSW_SQ), LabelList on ``characters`` (cluster) 
 Measured: ``run_query(catalog, config, Query(characters=[NAME], scenes=["outdoor"],
 vector=V, limit=50))``, V a fixed unit vector near the character's direction, for the identity
 in most frames and for the one with the fewest frames matching the query that still has 50
-of them; then the same without the vector (filters only: every match, in episode and time
-order, first 50). 3 warm-up calls, then --repeats timed calls: median and p90. The "of which
-Lance" column is ``_search`` alone (the ``ds.to_table`` call run_query makes) with the same
-filter: the rest is run_query's own work (reading the characters and episodes tables, the
-scene vocabulary, rows to dicts). Each query also gets a one-line summary of Lance's
-``analyze_plan``: which scalar indexes answered the filter, what was left to read, how many
-IVF partitions were searched (--plans prints the plans in full).
+of them; then the same without the vector (filters only: matches in catalogue order, first
+50). Each also for its next page (``after`` = the first page's ``next_after``, the CLI's
+``--after ID``) and, filters only, a page deep in the results (after the match at 80%).
+3 warm-up calls, then --repeats timed calls: median and p90. The "of which Lance" column is
+what run_query asks Lance for alone (queries.pages / queries.ranked: the count from the
+indexes, then the page or the ranking): the rest is run_query's own work (the characters and
+episodes tables, the scene vocabulary, rows to dicts). Each query also gets a one-line
+summary of Lance's ``analyze_plan``: which scalar indexes answered the filter, what was left
+to read, how many IVF partitions were searched (--plans prints the plans in full).
 
 Baseline in the same run: the same query as a Polars scan of the Lance dataset with no index
 (``pl.scan_pyarrow_dataset``): representatives only, ``characters`` holds one of the
 identity's ids, ``scene_tags`` holds "outdoor", then cosine similarity (a dot product: the
 vectors are unit length) with ``arr.dot`` and the top 50; filters only: sorted by episode
 name, time and id, first 50. The last column compares the two answers: how many of the
-baseline's exact top-50 ids celvault returned (IVF_PQ is approximate; run_query refines 4x).
+baseline's ids for the same page celvault returned (IVF_PQ is approximate; run_query re-ranks
+20x the page on the stored vectors, and ranks a few thousand candidates exactly).
 
     python benchmarks/bench_query.py [--rows 1000000] [--keep DIR] [--repeats 21]
         [--index-type IVF_PQ|IVF_HNSW_SQ] [--threads N] [--rows-per-fragment N] [--plans]
@@ -320,38 +323,54 @@ class Baseline:
                 .filter(pl.col("characters").list.eval(pl.element().is_in(ids)).list.any())
                 .filter(pl.col("scene_tags").list.contains(SCENE)))
 
-    def ranked(self, ids: list[int], vector: list[float]) -> list[str]:
+    def ranked(self, ids: list[int], vector: list[float], offset: int = 0) -> list[str]:
         pl = self.pl
         q = pl.lit(pl.Series([vector], dtype=pl.Array(pl.Float32, DIM)))
         out = (self._filtered(ids)
                .select("frame_id", pl.col("embedding").arr.dot(q.first()).alias("score"))
                .sort(["score", "frame_id"], descending=[True, False])
-               .head(LIMIT)
+               .slice(offset, LIMIT)
                .collect())
         return out["frame_id"].to_list()
 
-    def filtered(self, ids: list[int]) -> list[str]:
+    def filtered(self, ids: list[int], offset: int = 0) -> list[str]:
+        """Episodes by name: the bench names them in the order they were appended, so this is
+        celvault's catalogue order (episodes as ingested, frames in time order)."""
         out = (self._filtered(ids)
                .select("frame_id", "episode_id", "time_s")
                .join(self.episodes, on="episode_id", how="left")
                .sort(["name", "time_s", "frame_id"])
-               .head(LIMIT)
+               .slice(offset, LIMIT)
                .collect())
         return out["frame_id"].to_list()
 
 
-def plan_text(catalog, where: str, vector) -> str:
+def plan_text(catalog, where: str, vector, candidates: int) -> str:
     """Lance's analyze_plan of the search run_query makes (the same scanner arguments)."""
+    from celvault.queries.ranked import EXACT_MAX, NPROBES, REFINE_FACTOR
     from celvault.queries.run import FRAME_COLUMNS
 
     frames = catalog.dataset("frames")
     cols = [c for c in FRAME_COLUMNS if c in frames.schema.names]
-    from celvault.queries.run import NPROBES, REFINE_FACTOR
+    if vector is None:
+        return frames.scanner(columns=cols, filter=where, limit=LIMIT, scan_in_order=True).analyze_plan()
+    if candidates <= EXACT_MAX:  # every candidate read and ranked exactly
+        return frames.scanner(columns=cols + ["embedding"], filter=where).analyze_plan()
+    nearest = {"column": "embedding", "q": vector, "k": LIMIT, "nprobes": NPROBES, "refine_factor": REFINE_FACTOR}
+    return frames.scanner(columns=cols, filter=where, nearest=nearest, prefilter=True).analyze_plan()
 
-    nearest = None if vector is None else {"column": "embedding", "q": vector, "k": LIMIT, "nprobes": NPROBES,
-                                           "refine_factor": REFINE_FACTOR}
-    return frames.scanner(columns=cols, filter=where, nearest=nearest,
-                          prefilter=True if vector is not None else None).analyze_plan()
+
+def lance_part(ds, where: str, vector, after: str | None):
+    """What run_query asks Lance for: the count (indexes), then the page or the ranking."""
+    from celvault.queries.pages import page, row_address
+    from celvault.queries.ranked import after_point, ranked
+    from celvault.queries.run import FRAME_COLUMNS
+
+    matched = ds.count_rows(where)
+    if vector is None:
+        return page(ds, FRAME_COLUMNS, where, LIMIT, row_address(ds, "frame_id", after) if after else None)
+    point = after_point(ds, "frame_id", after, vector) if after else None
+    return ranked(ds, FRAME_COLUMNS, where, vector, LIMIT, "frame_id", matched, point)
 
 
 def plan_summary(plan: str) -> str:
@@ -411,7 +430,7 @@ def main() -> None:
     from celvault.catalog import Catalog
     from celvault.catalog.characters import read_characters
     from celvault.config import Config
-    from celvault.queries.run import FRAME_COLUMNS, _search, run_query
+    from celvault.queries.run import run_query
     from celvault.queries.search import Query, frame_filter
     from celvault.stages.scene_vocabulary import load_vocabulary
 
@@ -477,7 +496,7 @@ def main() -> None:
         baseline = Baseline(catalog)
         print(f"baseline: {baseline.how}", flush=True)
         table = [["query", "character", "matching rows", "celvault median ms", "p90 ms", "of which Lance ms",
-                  "baseline median ms", "baseline / celvault", "rows returned", "top-50 overlap"]]
+                  "baseline median ms", "baseline / celvault", "rows returned", "overlap with the baseline's page"]]
         others = Others()
         for kind, row in picks:
             name, cid = row["name"], row["cluster_id"]
@@ -488,21 +507,31 @@ def main() -> None:
                 matching = ds.count_rows(where)
                 label = f"{kind}: {name} in {SCENE}" + (", ranked by vector" if ranked else ", filters only")
                 print(f"{label} (filter: {where}; {matching:,} matching rows)", flush=True)
-                ours, result = measure(lambda: run_query(catalog, config, q), args.repeats)
-                lance_t, _ = measure(lambda: _search(catalog.dataset("frames"), FRAME_COLUMNS, where,
-                                                     vector if ranked else None, LIMIT), args.repeats)
-                base_t, base_ids = measure((lambda: baseline.ranked([cid], vector)) if ranked else
-                                           (lambda: baseline.filtered([cid])), args.repeats)
-                got = [r["frame_id"] for r in result.rows]
-                overlap = len(set(got) & set(base_ids))
-                med, bmed = statistics.median(ours), statistics.median(base_t)
-                print(f"  celvault median {ms(med)} ms, p90 {ms(p90(ours))} ms (Lance _search alone "
-                      f"{ms(statistics.median(lance_t))} ms); baseline median {ms(bmed)} ms; {len(got)} rows; "
-                      f"overlap with the baseline's top {len(base_ids)}: {overlap}", flush=True)
-                table.append([("ranked by vector" if ranked else "filters only") + f", {kind}", name,
-                              f"{matching:,}", ms(med), ms(p90(ours)), ms(statistics.median(lance_t)), ms(bmed),
-                              f"{bmed / med:.1f}x", str(len(got)), f"{overlap}/{len(base_ids)}"])
-                plan = plan_text(catalog, where, vector if ranked else None)
+                first = run_query(catalog, config, q)
+                pages = [("first page", None, 0), ("page 2 (--after)", first.next_after, LIMIT)]
+                if not ranked and matching > 10 * LIMIT:  # a page deep in the results
+                    deep = int(matching * 0.8)
+                    ids = ds.to_table(columns=["frame_id"], filter=where).column("frame_id")
+                    pages.append((f"page at match {deep:,} (--after)", ids[deep - 1].as_py(), deep))
+                for page_label, after, offset in pages:
+                    if after is None and offset:
+                        continue  # fewer matches than one page
+                    qp = Query(**{**q.__dict__, "after": after})
+                    ours, result = measure(lambda: run_query(catalog, config, qp), args.repeats)
+                    lance_t, _ = measure(lambda: lance_part(catalog.dataset("frames"), where,
+                                                            vector if ranked else None, after), args.repeats)
+                    base_t, base_ids = measure((lambda: baseline.ranked([cid], vector, offset)) if ranked else
+                                               (lambda: baseline.filtered([cid], offset)), args.repeats)
+                    got = [r["frame_id"] for r in result.rows]
+                    overlap = len(set(got) & set(base_ids))
+                    med, bmed = statistics.median(ours), statistics.median(base_t)
+                    print(f"  {page_label}: celvault median {ms(med)} ms, p90 {ms(p90(ours))} ms (Lance alone "
+                          f"{ms(statistics.median(lance_t))} ms); baseline median {ms(bmed)} ms; {len(got)} rows; "
+                          f"overlap with the baseline's {len(base_ids)}: {overlap}", flush=True)
+                    table.append([("ranked by vector" if ranked else "filters only") + f", {kind}, {page_label}",
+                                  name, f"{matching:,}", ms(med), ms(p90(ours)), ms(statistics.median(lance_t)),
+                                  ms(bmed), f"{bmed / med:.1f}x", str(len(got)), f"{overlap}/{len(base_ids)}"])
+                plan = plan_text(catalog, where, vector if ranked else None, matching)
                 print(f"  plan: {plan_summary(plan)}", flush=True)
                 if args.plans:
                     print(plan, flush=True)

@@ -12,6 +12,9 @@ from celvault.catalog.fill import and_filters
 from celvault.catalog.store import sql_in
 from celvault.config import Config
 
+from .layer_query import layer_page, layer_ranked
+from .pages import page, row_address
+from .ranked import after_point, ranked
 from .search import Query, QueryError, QueryResult, _identity_ids, _require, _words_filter, frame_filter, where_parts
 
 FRAME_COLUMNS = ["frame_id", "episode_id", "shot_index", "time_s", "characters", "scene_tags", "caption", "tags"]
@@ -48,56 +51,60 @@ def _names(catalog: Catalog) -> tuple[dict, dict]:
     return episodes, people
 
 
-# IVF partitions searched, and how many candidates per result are re-ranked on exact vectors:
-# on 1M frames, 48 of the exact top 50 for ~10 ms more than Lance's defaults (34 of 50)
-NPROBES, REFINE_FACTOR = 32, 20
-
-
-def _search(ds, columns, where, vector, limit) -> pa.Table:
-    cols = [c for c in columns if c in ds.schema.names]
-    if vector is None:
-        return ds.to_table(columns=cols, filter=where)
-    nearest = {"column": "embedding", "q": vector, "k": limit, "nprobes": NPROBES, "refine_factor": REFINE_FACTOR}
-    return ds.to_table(columns=cols + ["_distance"], filter=where, nearest=nearest, prefilter=True)
-
-
-def _first(found: pa.Table, episodes: dict, limit: int, key: str) -> pa.Table:
-    """The first `limit` rows in episode-name, time, key order (sorted in Arrow, not Python)."""
-    import pyarrow.compute as pc
-
-    order = {e: i for i, e in enumerate(sorted(episodes, key=lambda e: (episodes[e] or "", e)))}
-    ids = found.column("episode_id").to_pylist()
-    rank = pa.array([order.get(e, len(order)) for e in ids], pa.int64())
-    keyed = found.append_column("_episode_rank", rank)
-    sort = [("_episode_rank", "ascending")] + ([("time_s", "ascending")] if "time_s" in found.column_names else [])
-    idx = pc.sort_indices(keyed, sort_keys=sort + [(key, "ascending")])
-    return found.take(idx[:limit])
-
-
 def run_query(catalog: Catalog, config: Config, q: Query) -> QueryResult:
+    """A page of results: filter-only in catalogue order (episodes as ingested, frames in time
+    order), or ranked by `q.text` / `q.vector`; `next_after` continues it."""
     if q.limit < 1:
         raise QueryError("--limit must be at least 1")
     table = "layers" if q.layers else "frames"
-    ds = catalog.dataset(table)
     vector = q.vector if q.vector is not None else (text_vector(catalog, config, table, q.text) if q.text else None)
     where = frame_filter(catalog, config, q)
-    if q.layers:
-        where = _layer_filter(catalog, q, where)
     with _lance_refusals(q):
-        found = _search(ds, LAYER_COLUMNS if q.layers else FRAME_COLUMNS, where, vector, q.limit)
-    episodes, people = _names(catalog)
+        if q.layers:
+            found, matched, where = _layers(catalog, q, where, vector)
+        else:
+            found, matched = _frames(catalog.dataset("frames"), q, where, vector)
+    rows = _described(catalog, found.to_pylist(), q.layers)
     key = "layer_id" if q.layers else "frame_id"
-    matched = None if vector is not None else found.num_rows
-    if vector is None and not q.layers:
-        found = _first(found, episodes, q.limit, key)
-    rows = found.to_pylist()
+    more = len(rows) == q.limit and (matched is None or matched > q.limit or q.after is not None)
+    return QueryResult(kind=table, rows=rows, filter=where, matched=matched,
+                       next_after=rows[-1][key] if rows and more else None)
+
+
+def _frames(ds, q: Query, where: str | None, vector) -> tuple[pa.Table, int | None]:
+    matched = ds.count_rows(where) if q.count or vector is not None else None  # the indexes answer
+    if vector is None:
+        return page(ds, FRAME_COLUMNS, where, q.limit, row_address(ds, "frame_id", q.after) if q.after else None), matched
+    point = after_point(ds, "frame_id", q.after, vector) if q.after else None
+    return ranked(ds, FRAME_COLUMNS, where, vector, q.limit, "frame_id", matched, point), matched
+
+
+def _layers(catalog: Catalog, q: Query, frame_where: str | None, vector) -> tuple[pa.Table, int | None, str]:
+    frames, layers = catalog.dataset("frames"), catalog.dataset("layers")
+    layer_where = _layer_filter(catalog, q)
+    if q.characters and "characters" in frames.schema.names:  # frames list their identities: walk only those
+        ids = sorted({i for group in _identity_ids(catalog, q.characters) for i in group})
+        frame_where = and_filters(frame_where, f"array_has_any(characters, [{', '.join(map(str, ids))}])")
+    matched = None
+    if frame_where is None and q.count:
+        matched = layers.count_rows(layer_where)
+    if vector is None:
+        found = layer_page(frames, layers, LAYER_COLUMNS, frame_where, layer_where, q.limit, q.after)
+    else:
+        found = layer_ranked(frames, layers, LAYER_COLUMNS, frame_where, layer_where, vector, q.limit, q.after)
+    return found, matched, and_filters(layer_where, frame_where)  # the second on the layer's frame
+
+
+def _described(catalog: Catalog, rows: list[dict], layers: bool) -> list[dict]:
+    """Result rows with episode and character names (and, for layers, their frame's time)."""
+    episodes, people = _names(catalog)
     times = {}
-    if q.layers and rows:
+    if layers and rows:
         frames = catalog.read("frames", ["frame_id", "time_s"], sql_in("frame_id", sorted({r["frame_id"] for r in rows})))
         times = dict(zip(frames.column("frame_id").to_pylist(), frames.column("time_s").to_pylist()))
     for r in rows:
         r["episode"] = episodes.get(r["episode_id"], r["episode_id"])
-        if q.layers:
+        if layers:
             r["time_s"] = times.get(r["frame_id"])
             cid = r.get("cluster_id")
             r["character"] = people.get(cid) if cid is not None and cid >= 0 else None
@@ -105,24 +112,17 @@ def run_query(catalog: Catalog, config: Config, q: Query) -> QueryResult:
             r["characters"] = [people.get(c, f"#{c}") for c in r.get("characters") or []]
         if "_distance" in r:
             r["distance"] = round(float(r.pop("_distance")), 6)
-    if vector is None:
-        rows.sort(key=lambda r: (r["episode"] or "", r.get("time_s") or 0.0, r[key]))
-    else:
-        rows.sort(key=lambda r: (r["distance"], r[key]))
-    return QueryResult(kind=table, rows=rows[:q.limit], filter=where, matched=matched)
+    return rows
 
 
-def _layer_filter(catalog: Catalog, q: Query, frame_where: str | None) -> str:
+def _layer_filter(catalog: Catalog, q: Query) -> str:
+    """The conditions on the layers' own columns."""
     columns = set(catalog.dataset("layers").schema.names)
     parts = ["kind = 'character'"]
     if q.characters:
         _require(columns, "cluster_id", "cluster", "character identities")
         ids = sorted({i for group in _identity_ids(catalog, q.characters) for i in group})
         parts.append(f"cluster_id IN ({', '.join(map(str, ids))})")
-    if frame_where:
-        with _lance_refusals(q):
-            frame_ids = catalog.read("frames", ["frame_id"], frame_where).column("frame_id").to_pylist()
-        parts.append(sql_in("frame_id", frame_ids) if frame_ids else "false")
     if q.words:
         if not {"caption", "tags"} & columns:
             raise QueryError("no captions or tags on layers yet: run `celvault run caption` first")

@@ -39,6 +39,8 @@ class Query:
     layers: bool = False  # character layers instead of frames
     include_duplicates: bool = False
     limit: int = 50
+    after: str | None = None  # the id the previous page ended on (its `next_after`)
+    count: bool = True  # count the rows passing the filters (from the indexes)
 
 
 @dataclass
@@ -46,7 +48,8 @@ class QueryResult:
     kind: str  # frames | layers
     rows: list[dict]
     filter: str | None
-    matched: int | None  # rows passing the filters (None for a ranked search: top `limit` only)
+    matched: int | None  # rows passing the filters (counted on the indexes; None: not counted)
+    next_after: str | None = None  # pass as `after` (--after) for the next page; None: no more
 
 
 def _identity_ids(catalog: Catalog, names: list[str]) -> list[list[int]]:

@@ -16,8 +16,8 @@ import pyarrow as pa
 from celvault.registry import register
 from celvault.settings import StageSettings, setting
 
-from .base import CHARACTER_LAYERS, REPRESENTATIVE_FRAMES
-from .layers import FrameIn, LayerBatch, frames_in
+from .base import CHARACTER_LAYERS, REPRESENTATIVE_FRAMES, IndexSpec
+from .layers import LAYER_INDEXES, FrameIn, LayerBatch, frames_in
 from celvault.media.codec import union_mask
 from .model_stage import ModelStage
 
@@ -56,6 +56,9 @@ class InpaintStage(ModelStage):
 
     def params(self):
         return {"dilate": self.settings.dilate, self.backend: self.model.params()}
+
+    def indexes(self) -> list[IndexSpec]:
+        return list(LAYER_INDEXES)
 
     def _masks(self, frames: list[FrameIn], layer_masks: list) -> list[np.ndarray]:
         out = []

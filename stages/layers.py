@@ -15,7 +15,11 @@ from celvault.catalog.ids import layer_id
 
 from celvault.media.codec import decode_frame, png
 
+from .base import IndexSpec
 from .refine import Instance
+
+# a query's page token is a layer id; --layers reads the layers of a page's frames
+LAYER_INDEXES = (IndexSpec("layers", "layer_id", "BTREE"), IndexSpec("layers", "frame_id", "BTREE"))
 
 
 @dataclass

@@ -21,8 +21,8 @@ import pyarrow as pa
 from celvault.registry import register
 from celvault.settings import StageSettings, setting
 
-from .base import REPRESENTATIVE_FRAMES
-from .layers import LayerBatch, frames_in
+from .base import REPRESENTATIVE_FRAMES, IndexSpec
+from .layers import LAYER_INDEXES, LayerBatch, frames_in
 from .model_stage import ModelStage
 from .plausible import MOVED_BACKGROUND, Plausibility, judge
 from .refine import from_masks, instances, load_preset, refine
@@ -70,6 +70,9 @@ class SegmentStage(ModelStage):
         self.preset = load_preset(self.settings.preset)
         self.min_area, self.max_area = self.settings.min_area, self.settings.max_area
         self.plausible = self.settings.plausible
+
+    def indexes(self) -> list[IndexSpec]:
+        return list(LAYER_INDEXES)
 
     def params(self):
         return {"preset": self.preset.params(), "min_area": self.min_area, "max_area": self.max_area,

@@ -17,14 +17,16 @@ from .output import Table, emit
 @click.option("--layers", is_flag=True, help="Character layers (cut-outs) instead of frames.")
 @click.option("--include-duplicates", is_flag=True, help="Keep near-duplicate frames (left out by default).")
 @click.option("--limit", type=click.IntRange(min=1), default=50, show_default=True, help="At most this many results.")
+@click.option("--after", default=None, metavar="ID",
+              help="The next page: results after this frame (or layer) id, as printed under the last page.")
 @click.option("--out", "out_dir", type=click.Path(), default="celvault-query", show_default=True,
               help="Folder for --format paths (files named by frame or layer id).")
 @click.option("--sheet", type=click.Path(), default=None, metavar="FILE.png",
               help="Also write a contact sheet of the results (thumbnails with id and time).")
 @catalog_options
 @output_options(TABLE_FORMATS + ("paths",))
-def query(characters, scenes, episodes, words, where, text, layers, include_duplicates, limit, fmt, out_dir, sheet,
-          catalog_path, config_path, profile, as_json, quiet):
+def query(characters, scenes, episodes, words, where, text, layers, include_duplicates, limit, after, fmt, out_dir,
+          sheet, catalog_path, config_path, profile, as_json, quiet):
     """Find frames (or character layers) by character, scene, episode, words, columns and meaning.
 
     \b
@@ -32,9 +34,10 @@ def query(characters, scenes, episodes, words, where, text, layers, include_dupl
       celvault query --text "boy kicking a ball at sunset" --episode ep03
       celvault query --character Endou --where "sharpness > 100" --layers --format paths
       celvault query --character Endou --scene outdoor --sheet endou_outdoor.png
-    Filters combine (AND); --text ranks what passes them, else results come in episode and
-    time order. --format paths writes each image to --out and prints its path; --json is
-    --format json.
+    Filters combine (AND); --text ranks what passes them, else results come in catalogue
+    order (episodes as they were ingested, frames in time order). A full page ends with the
+    command for the next one (--after the last id). --format paths writes each image to --out
+    and prints its path; --json is --format json.
     """
     from celvault.queries.run import run_query
     from celvault.queries.search import Query
@@ -48,7 +51,7 @@ def query(characters, scenes, episodes, words, where, text, layers, include_dupl
     config = load_config(config_path, profile)
     catalog = open_catalog(catalog_path, config)
     q = Query(characters=list(characters), scenes=list(scenes), episodes=list(episodes), words=words, where=where,
-              text=text, layers=layers, include_duplicates=include_duplicates, limit=limit)
+              text=text, layers=layers, include_duplicates=include_duplicates, limit=limit, after=after)
     result = run_query(catalog, config, q)
     if sheet and result.rows:
         from celvault.queries.media import result_sheet
@@ -60,8 +63,9 @@ def query(characters, scenes, episodes, words, where, text, layers, include_dupl
         for path in write_images(catalog, result, out_dir):
             click.echo(str(path))
     else:
-        emit({"kind": result.kind, "matched": result.matched, "rows": result.rows, "sheet": sheet}, fmt,
-             table=_table(result))
+        emit({"kind": result.kind, "matched": result.matched, "rows": result.rows, "sheet": sheet,
+              "next_after": result.next_after}, fmt, table=_table(result),
+             lines=[f"next page: --after {result.next_after}"] if result.next_after else [])
     if sheet and fmt != "json":
         click.echo(f"contact sheet: {sheet}" if result.rows else "no results: no contact sheet written", err=True)
 
