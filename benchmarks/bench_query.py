@@ -360,17 +360,19 @@ def plan_text(catalog, where: str, vector, candidates: int) -> str:
     return frames.scanner(columns=cols, filter=where, nearest=nearest, prefilter=True).analyze_plan()
 
 
-def lance_part(ds, where: str, vector, after: str | None):
-    """What run_query asks Lance for: the count (indexes), then the page or the ranking."""
-    from celvault.queries.pages import page, row_address
-    from celvault.queries.ranked import after_point, ranked
-    from celvault.queries.run import FRAME_COLUMNS
+def lance_part(catalog, q, parts: list[str]):
+    """What run_query asks Lance for alone: queries.run's own steps given the filter's parts
+    (built beforehand), without naming episodes and characters or turning rows into dicts."""
+    import dataclasses
 
-    matched = ds.count_rows(where)
-    if vector is None:
-        return page(ds, FRAME_COLUMNS, where, LIMIT, row_address(ds, "frame_id", after) if after else None)
-    point = after_point(ds, "frame_id", after, vector) if after else None
-    return ranked(ds, FRAME_COLUMNS, where, vector, LIMIT, "frame_id", matched, point)
+    from celvault.catalog.fill import and_filters
+    from celvault.queries.run import _frames
+    from celvault.queries.search import REPRESENTATIVES
+
+    if q.after is not None:
+        q = dataclasses.replace(q, count=False)
+    return _frames(catalog.dataset("frames"), q, and_filters(*parts),
+                   and_filters(*[p for p in parts if p != REPRESENTATIVES]), q.vector)
 
 
 def plan_summary(plan: str) -> str:
@@ -431,7 +433,7 @@ def main() -> None:
     from celvault.catalog.characters import read_characters
     from celvault.config import Config
     from celvault.queries.run import run_query
-    from celvault.queries.search import Query, frame_filter
+    from celvault.queries.search import Query, frame_conditions, frame_filter
     from celvault.stages.scene_vocabulary import load_vocabulary
 
     config = Config.load("default")
@@ -518,8 +520,8 @@ def main() -> None:
                         continue  # fewer matches than one page
                     qp = Query(**{**q.__dict__, "after": after})
                     ours, result = measure(lambda: run_query(catalog, config, qp), args.repeats)
-                    lance_t, _ = measure(lambda: lance_part(catalog.dataset("frames"), where,
-                                                            vector if ranked else None, after), args.repeats)
+                    parts = frame_conditions(catalog, config, qp)
+                    lance_t, _ = measure(lambda: lance_part(catalog, qp, parts), args.repeats)
                     base_t, base_ids = measure((lambda: baseline.ranked([cid], vector, offset)) if ranked else
                                                (lambda: baseline.filtered([cid], offset)), args.repeats)
                     got = [r["frame_id"] for r in result.rows]

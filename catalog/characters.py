@@ -34,9 +34,15 @@ def schema(dim: int) -> pa.Schema:
 
 
 def read_characters(catalog: Catalog) -> list[dict]:
+    """The identities in cluster id order (read once per table version; each call gets its own
+    dicts)."""
     if not catalog.exists(TABLE):
         return []
-    rows = catalog.dataset(TABLE).to_table().to_pylist()
+    return [dict(r) for r in catalog.memo(TABLE, "rows", _rows)]
+
+
+def _rows(ds) -> list[dict]:
+    rows = ds.to_table().to_pylist()
     for r in rows:
         r["centroid"] = np.asarray(r["centroid"], np.float32)
     return sorted(rows, key=lambda r: r["cluster_id"])

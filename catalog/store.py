@@ -54,10 +54,19 @@ def sql_in(column: str, values) -> str:
     return f"{column} IN ({', '.join(sql_str(v) for v in values)})"
 
 
+INDEX_CACHE_BYTES = 1 << 30
+METADATA_CACHE_BYTES = 256 << 20
+
+
 class Catalog:
     def __init__(self, path: str | Path, rows_per_fragment: int = 1024):
         self.path = Path(path)
         self.rows_per_fragment = rows_per_fragment
+        # one cache of opened indexes and file metadata for every table this object opens:
+        # each `dataset()` is the latest version, but a query no longer reloads the indexes
+        self._session = lance.Session(index_cache_size_bytes=INDEX_CACHE_BYTES,
+                                      metadata_cache_size_bytes=METADATA_CACHE_BYTES)
+        self._memo: dict = {}
 
     # -- lifecycle -----------------------------------------------------------------------
     @classmethod
@@ -102,11 +111,21 @@ class Catalog:
 
     def dataset(self, table: str) -> lance.LanceDataset:
         try:
-            return lance.dataset(self.uri(table))
+            return lance.dataset(self.uri(table), session=self._session)
         except (ValueError, OSError) as exc:
             if not self.exists(table):
                 raise CatalogNotFound(self.path) from None
             raise CatalogError(f"cannot open table {table}: {exc}") from None
+
+    def memo(self, table: str, what: str, make):
+        """`make(dataset)` of the table's current version, made once per version (small tables
+        every query reads: identities, episode names)."""
+        ds = self.dataset(table)
+        key = (table, what, ds.version)
+        if key not in self._memo:
+            self._memo = {k: v for k, v in self._memo.items() if k[:2] != (table, what)}
+            self._memo[key] = make(ds)
+        return self._memo[key]
 
     def conform(self, table: str, data: pa.Table) -> pa.Table:
         """Reorder data to the table's schema, adding all-null columns it lacks."""

@@ -68,7 +68,7 @@ def layer_ranked(frames: lance.LanceDataset, layers: lance.LanceDataset, columns
     k = limit
     while True:
         k *= 4
-        found = ranked(layers, cols, layer_where, vector, k, "layer_id", candidates, point)
+        found, _ = ranked(layers, cols, layer_where, vector, k, "layer_id", candidates, point, count=False)
         kept = _frames_pass(frames, found, frame_where)
         if kept.num_rows >= limit or found.num_rows < k or k >= candidates:
             return kept.slice(0, limit)

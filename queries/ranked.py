@@ -10,6 +10,8 @@ distance on (`distance_range`).
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
+
 import lance
 import numpy as np
 import pyarrow as pa
@@ -58,7 +60,10 @@ def exact(ds: lance.LanceDataset, columns: list[str], where: str | None, vector,
           after: tuple[float, str] | None = None) -> pa.Table:
     """Every row passing `where`, ranked exactly."""
     cols = [c for c in columns if c in ds.schema.names]
-    got = ds.to_table(columns=cols + ["embedding"], filter=where)
+    return _ranked_exactly(ds.to_table(columns=cols + ["embedding"], filter=where), vector, limit, key, after)
+
+
+def _ranked_exactly(got: pa.Table, vector, limit: int, key: str, after) -> pa.Table:
     dist = cosine_distance(vectors_of(got), np.asarray(vector, np.float32))
     found = got.drop_columns(["embedding"]).append_column("_distance", pa.array(dist, pa.float32()))
     return _order(found, key, limit, after)
@@ -77,10 +82,19 @@ def approximate(ds: lance.LanceDataset, columns: list[str], where: str | None, v
 
 
 def ranked(ds: lance.LanceDataset, columns: list[str], where: str | None, vector, limit: int, key: str,
-           candidates: int, after: tuple[float, str] | None = None) -> pa.Table:
-    """Exact over a few thousand candidates, else the index."""
-    search = exact if candidates <= EXACT_MAX or not _has_vector_index(ds) else approximate
-    return search(ds, columns, where, vector, limit, key, after)
+           bound: int, after: tuple[float, str] | None = None, count: bool = True) -> tuple[pa.Table, int | None]:
+    """(the page, how many rows pass `where`): exact when at most EXACT_MAX may pass (`bound`, an
+    upper bound from the cheapest indexes), else the index, with the count taken meanwhile."""
+    if bound <= EXACT_MAX or not _has_vector_index(ds):
+        cols = [c for c in columns if c in ds.schema.names]
+        got = ds.to_table(columns=cols + ["embedding"], filter=where)
+        return _ranked_exactly(got, vector, limit, key, after), got.num_rows
+    if not count:
+        return approximate(ds, columns, where, vector, limit, key, after), None
+    with ThreadPoolExecutor(1) as pool:  # Lance releases the GIL: the count costs no wall time
+        counting = pool.submit(ds.count_rows, where)
+        found = approximate(ds, columns, where, vector, limit, key, after)
+        return found, counting.result()
 
 
 def _has_vector_index(ds: lance.LanceDataset) -> bool:

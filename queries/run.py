@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import re
 
 import pyarrow as pa
@@ -15,7 +16,8 @@ from celvault.config import Config
 from .layer_query import layer_page, layer_ranked
 from .pages import page, row_address
 from .ranked import after_point, ranked
-from .search import Query, QueryError, QueryResult, _identity_ids, _require, _words_filter, frame_filter, where_parts
+from .search import (REPRESENTATIVES, Query, QueryError, QueryResult, _identity_ids, _require, _words_filter,
+                     frame_conditions, where_parts)
 
 FRAME_COLUMNS = ["frame_id", "episode_id", "shot_index", "time_s", "characters", "scene_tags", "caption", "tags"]
 LAYER_COLUMNS = ["layer_id", "frame_id", "episode_id", "bbox", "cluster_id", "caption", "tags"]
@@ -45,8 +47,8 @@ def text_vector(catalog: Catalog, config: Config, table: str, text: str):
 def _names(catalog: Catalog) -> tuple[dict, dict]:
     from celvault.catalog.characters import read_characters
 
-    episodes = dict(zip(*(catalog.read("episodes", ["episode_id", "name"]).column(c).to_pylist()
-                          for c in ("episode_id", "name"))))
+    episodes = catalog.memo("episodes", "names", lambda ds: dict(zip(*(
+        ds.to_table(columns=["episode_id", "name"]).column(c).to_pylist() for c in ("episode_id", "name")))))
     people = {k["cluster_id"]: k["name"] or f"#{k['cluster_id']}" for k in read_characters(catalog)}
     return episodes, people
 
@@ -56,27 +58,32 @@ def run_query(catalog: Catalog, config: Config, q: Query) -> QueryResult:
     order), or ranked by `q.text` / `q.vector`; `next_after` continues it."""
     if q.limit < 1:
         raise QueryError("--limit must be at least 1")
+    if q.after is not None:  # the first page said how many match: later pages do not count again
+        q = dataclasses.replace(q, count=False)
     table = "layers" if q.layers else "frames"
     vector = q.vector if q.vector is not None else (text_vector(catalog, config, table, q.text) if q.text else None)
-    where = frame_filter(catalog, config, q)
+    parts = frame_conditions(catalog, config, q)
+    where = and_filters(*parts)
     with _lance_refusals(q):
         if q.layers:
             found, matched, where = _layers(catalog, q, where, vector)
         else:
-            found, matched = _frames(catalog.dataset("frames"), q, where, vector)
+            bound = and_filters(*[p for p in parts if p != REPRESENTATIVES])  # the costly index left out
+            found, matched = _frames(catalog.dataset("frames"), q, where, bound, vector)
     rows = _described(catalog, found.to_pylist(), q.layers)
     key = "layer_id" if q.layers else "frame_id"
-    more = len(rows) == q.limit and (matched is None or matched > q.limit or q.after is not None)
+    more = len(rows) == q.limit and (matched is None or matched > q.limit)
     return QueryResult(kind=table, rows=rows, filter=where, matched=matched,
                        next_after=rows[-1][key] if rows and more else None)
 
 
-def _frames(ds, q: Query, where: str | None, vector) -> tuple[pa.Table, int | None]:
-    matched = ds.count_rows(where) if q.count or vector is not None else None  # the indexes answer
+def _frames(ds, q: Query, where: str | None, bound_where: str | None, vector) -> tuple[pa.Table, int | None]:
     if vector is None:
+        matched = ds.count_rows(where) if q.count else None  # the indexes answer
         return page(ds, FRAME_COLUMNS, where, q.limit, row_address(ds, "frame_id", q.after) if q.after else None), matched
     point = after_point(ds, "frame_id", q.after, vector) if q.after else None
-    return ranked(ds, FRAME_COLUMNS, where, vector, q.limit, "frame_id", matched, point), matched
+    bound = ds.count_rows(bound_where)  # the cheap indexes' upper bound on the candidates
+    return ranked(ds, FRAME_COLUMNS, where, vector, q.limit, "frame_id", bound, point, q.count)
 
 
 def _layers(catalog: Catalog, q: Query, frame_where: str | None, vector) -> tuple[pa.Table, int | None, str]:

@@ -40,7 +40,7 @@ class Query:
     include_duplicates: bool = False
     limit: int = 50
     after: str | None = None  # the id the previous page ended on (its `next_after`)
-    count: bool = True  # count the rows passing the filters (from the indexes)
+    count: bool = True  # count the rows passing the filters (from the indexes; first pages only)
 
 
 @dataclass
@@ -48,7 +48,7 @@ class QueryResult:
     kind: str  # frames | layers
     rows: list[dict]
     filter: str | None
-    matched: int | None  # rows passing the filters (counted on the indexes; None: not counted)
+    matched: int | None  # rows passing the filters (counted on the indexes; None: not counted, as on later pages)
     next_after: str | None = None  # pass as `after` (--after) for the next page; None: no more
 
 
@@ -101,6 +101,11 @@ def _require(columns: set[str], needed: str, stage: str, what: str) -> None:
 
 def frame_filter(catalog: Catalog, config: Config, q: Query) -> str | None:
     """The Lance filter for frames matching every frame-level condition of `q`."""
+    return and_filters(*frame_conditions(catalog, config, q))
+
+
+def frame_conditions(catalog: Catalog, config: Config, q: Query) -> list[str]:
+    """The frame-level conditions of `q`, each a Lance filter (AND-ed by frame_filter)."""
     columns = set(catalog.dataset("frames").schema.names)
     parts = []
     if not q.include_duplicates and "dup_of" in columns:
@@ -121,7 +126,7 @@ def frame_filter(catalog: Catalog, config: Config, q: Query) -> str | None:
             raise QueryError("no captions or tags in this catalogue yet: run `celvault run caption` first")
         parts.append(_words_filter(columns, q.words))
     parts.append(where_parts(catalog, q)["frames"])
-    return and_filters(*parts)
+    return [p for p in parts if p]
 
 
 def where_parts(catalog: Catalog, q: Query) -> dict[str, str | None]:
