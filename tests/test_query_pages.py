@@ -12,6 +12,7 @@ import pyarrow as pa
 import pytest
 
 from celvault.catalog import Catalog
+from celvault.catalog.store import sql_in
 from celvault.config import Config
 from celvault.queries.ranked import EXACT_MAX, cosine_distance, vectors_of
 from celvault.queries.run import run_query
@@ -155,3 +156,24 @@ def test_ranked_layer_pages(small):
     d = cosine_distance(vectors_of(layers), vector)
     ids = layers.column("layer_id").to_pylist()
     assert got == [ids[i] for i in sorted(range(len(ids)), key=lambda i: (float(d[i]), ids[i]))]
+
+
+def test_frames_keep_catalogue_order_through_the_pipelines_compaction(tmp_path):
+    """Lance's compaction puts a rewritten fragment at the end of the list, which would move an
+    episode's frames after later episodes: the frames table keeps its order (never compacted,
+    deletions included), and pages follow it."""
+    from celvault.catalog.maintenance import compact
+    from celvault.stages.scene_vocabulary import load_vocabulary
+
+    bench_query.FRAMES_PER_EPISODE = 2000
+    copy, _ = Catalog.create(tmp_path / "kept.db", rows_per_fragment=256)
+    bench_query.build(copy, ROWS, bench_query.Directions(load_vocabulary("scenes").tags), "IVF_PQ", 10**6, {})
+    ds = copy.dataset("frames")
+    first = ds.get_fragments()[0].to_table(columns=["frame_id"]).column("frame_id").to_pylist()
+    ds.delete(sql_in("frame_id", first[:len(first) // 3]))  # enough deleted for Lance to rewrite it
+    compact(copy, "frames", 0)
+    q = Query(scenes=["outdoor"], limit=40, include_duplicates=True)
+    rows = _all_pages(copy, q)
+    order = {e: i for i, e in enumerate(copy.read("episodes", ["episode_id"]).column("episode_id").to_pylist())}
+    keys = [(order[r["episode_id"]], r["time_s"]) for r in rows]
+    assert keys == sorted(keys) and len(rows) == copy.dataset("frames").count_rows(frame_filter(copy, Config.load(), q))
