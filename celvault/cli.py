@@ -21,6 +21,7 @@ COMMANDS = {
     "demo": "celvault.commands.demo:demo",
     "check": "celvault.commands.check:check",
     "config": "celvault.commands.config:config",
+    "serve": "celvault.commands.serve:serve",
 }
 
 SUMMARIES = {
@@ -35,6 +36,7 @@ SUMMARIES = {
     "demo": "Make a synthetic episode and run the whole pipeline on it.",
     "check": "Find (and with --repair fix) duplicate ids, orphan media, stale counts.",
     "config": "Show every setting (stages, backends, ingest) with its value and help.",
+    "serve": "A local web app to review identities, frames, duplicates, search and export.",
 }
 
 
