@@ -13,7 +13,8 @@ import pyarrow as pa
 
 from celvault.catalog import Catalog
 from celvault.catalog.characters import read_characters, refresh_frame_characters, write_characters
-from celvault.catalog.fill import write_by_fragment
+from celvault.catalog.decisions import ensure_layer_columns, identity_state, layer_state, not_junk, record
+from celvault.catalog.fill import and_filters, write_by_fragment
 from celvault.catalog.store import sql_in
 from celvault.errors import CelvaultError, UnknownCharacter
 
@@ -50,7 +51,7 @@ def list_identities(catalog: Catalog) -> dict:
     known = read_characters(catalog)
     unassigned = 0
     if "cluster_id" in catalog.dataset("layers").schema.names:
-        unassigned = catalog.count("layers", "kind = 'character' AND cluster_id = -1")
+        unassigned = catalog.count("layers", and_filters("kind = 'character' AND cluster_id = -1", not_junk(catalog)))
     rows = [{"cluster_id": r["cluster_id"], "name": r["name"], "members": r["members"],
              "references": r["references"], "embed_model": r["embed_model"]}
             for r in sorted(known, key=lambda r: (-r["members"], r["cluster_id"]))]
@@ -65,10 +66,13 @@ def name_identity(catalog: Catalog, ref: str, name: str) -> dict:
         raise CelvaultError(f"{name!r}: a name cannot be a number (numbers mean cluster ids)")
     known = read_characters(catalog)
     row = resolve(known, ref)
+    before = {"identities": identity_state(known, [row["cluster_id"]])}
     previous, row["name"] = row["name"], name
     write_characters(catalog, known, len(row["centroid"]))
     shared = [r["cluster_id"] for r in known if r["name"] == name and r is not row]
-    return {"cluster_id": row["cluster_id"], "name": name, "previous": previous, "also_named": shared}
+    result = {"cluster_id": row["cluster_id"], "name": name, "previous": previous, "also_named": shared}
+    record(catalog, "name", {"cluster_id": row["cluster_id"], "name": name}, before, result)
+    return result
 
 
 def _member_rows(catalog: Catalog, cluster_ids: list[int]) -> pa.Table:
@@ -87,8 +91,12 @@ def merge_identities(catalog: Catalog, keep_ref: str, other_ref: str) -> dict:
     rows = _member_rows(catalog, [keep["cluster_id"], other["cluster_id"]]).sort_by("layer_id")
     moved = [lid for lid, c in zip(rows.column("layer_id").to_pylist(), rows.column("cluster_id").to_pylist())
              if c == other["cluster_id"]]
+    ensure_layer_columns(catalog)
+    before = {"layers": layer_state(catalog, moved),
+              "identities": identity_state(known, [keep["cluster_id"], other["cluster_id"]])}
     values = pa.table({"layer_id": pa.array(moved, pa.string()),
-                       "cluster_id": pa.array([keep["cluster_id"]] * len(moved), pa.int64())})
+                       "cluster_id": pa.array([keep["cluster_id"]] * len(moved), pa.int64()),
+                       "cluster_manual": pa.array([True] * len(moved), pa.bool_())})  # run cluster keeps it
     # layers, then frames, then the identities: a merge stopped midway is finished by
     # running it again (both identities still exist until the last write)
     write_by_fragment(catalog, "layers", "layer_id", values)
@@ -104,8 +112,10 @@ def merge_identities(catalog: Catalog, keep_ref: str, other_ref: str) -> dict:
     dropped_name = other["name"] if keep["name"] and other["name"] and other["name"] != keep["name"] else None
     keep["name"] = kept_name
     write_characters(catalog, [r for r in known if r is not other], len(keep["centroid"]))
-    return {"cluster_id": keep["cluster_id"], "name": kept_name, "merged": other["cluster_id"],
-            "moved_layers": len(moved), "members": keep["members"], "dropped_name": dropped_name}
+    result = {"cluster_id": keep["cluster_id"], "name": kept_name, "merged": other["cluster_id"],
+              "moved_layers": len(moved), "members": keep["members"], "dropped_name": dropped_name}
+    record(catalog, "merge", {"keep": keep["cluster_id"], "other": other["cluster_id"]}, before, result)
+    return result
 
 
 def identity_members(catalog: Catalog, ref: str, limit: int | None = None) -> tuple[dict, list[dict]]:

@@ -22,11 +22,14 @@ from celvault.errors import ConfigError
 from celvault.registry import register
 from celvault.settings import StageSettings, setting
 
+from celvault.catalog.decisions import FREE, LAYER_FIELDS
+
 from .base import CHARACTER_LAYERS, IndexSpec
 from .table_job import TableJob, WholeTableResult
 from .clustering import NOISE, Identity, assign, fit, identities, match_previous
 
 REFERENCES = 8
+FIT_COLUMNS = ["layer_id", "frame_id", "embedding", "cluster_id", "cluster_manual", "not_character"]
 
 
 @dataclass(frozen=True)
@@ -71,6 +74,7 @@ class ClusterStage(TableJob):
         force, redo = self.run_options.force, self.run_options.redo
         catalog.ensure_columns("layers", self.declared_columns())
         catalog.ensure_columns("frames", [pa.field("characters", pa.list_(pa.int64()))])
+        catalog.ensure_columns("layers", LAYER_FIELDS)  # manual decisions: never placed or refitted here
         known = read_characters(catalog)
         generation = known[0]["generation"] if known else None
         stale = "cluster_id IS NULL OR cluster_config IS NULL"
@@ -78,6 +82,7 @@ class ClusterStage(TableJob):
             stale += f" OR cluster_config != '{generation}'"
         scoped = scope != self.where  # --episode: only these episodes' layers
         pending_where = scope if force and scoped else and_filters(scope, stale)  # --force --episode: place again
+        pending_where = and_filters(pending_where, FREE)
         pending = catalog.count("layers", pending_where)
         recluster = (force and not scoped) or self.run_options.recluster
         if redo and known and known[0]["config"] != self.config_id():
@@ -103,7 +108,7 @@ class ClusterStage(TableJob):
             recluster = True  # a refit stopped midway: finish it (it is deterministic)
             notes.append("finishing a refit that was interrupted")
         if recluster or not known:
-            rows = catalog.read("layers", ["layer_id", "frame_id", "embedding", "cluster_id"], self.where)
+            rows = catalog.read("layers", FIT_COLUMNS, self.where)
             done = self._fit_all(catalog, rows, known, model, progress)
         else:
             done = self._place_new(catalog, pending_where, known, progress)
@@ -127,7 +132,7 @@ class ClusterStage(TableJob):
         unfinished = and_filters(self.where, f"cluster_config IS NULL OR cluster_config != '{generation}'")
         if catalog.count("layers", unfinished) == 0:
             return None
-        rows = catalog.read("layers", ["layer_id", "frame_id", "embedding", "cluster_id"], self.where)
+        rows = catalog.read("layers", FIT_COLUMNS, self.where)
         ids = sorted(rows.column("layer_id").to_pylist())
         return rows if self._generation(model, ids) == generation else None
 
@@ -138,21 +143,31 @@ class ClusterStage(TableJob):
         rows = rows.sort_by("layer_id")
         ids = rows.column("layer_id").to_pylist()
         vectors = self._vectors(rows)
+        # manual decisions stay: a layer placed by hand keeps its identity, a junk layer none;
+        # HDBSCAN sees only the others
+        junk = np.array([bool(v) for v in rows.column("not_character").to_pylist()], bool)
+        manual = np.array([bool(v) for v in rows.column("cluster_manual").to_pylist()], bool) & ~junk
+        free = ~(manual | junk)
         progress.start("cluster: HDBSCAN", 1)
-        labels = fit(vectors, factor=self.factor, margin=self.margin, merge=self.merge, **self.options)
+        labels = fit(vectors[free], factor=self.factor, margin=self.margin, merge=self.merge, **self.options)
         progress.advance(1)
-        found = identities(vectors, labels)
-        new = {label: set(np.array(ids)[labels == label]) for label in found}
+        found = identities(vectors[free], labels)
+        free_ids = np.array(ids, dtype=object)[free]
+        new = {label: set(free_ids[labels == label]) for label in found}
         by_size = sorted(found, key=lambda lb: (-found[lb].count, min(new[lb])))
-        final = self._resumed_ids(new, known) if resume else None
+        final = self._resumed_ids(new, known) if resume and not manual.any() else None
         if final is None:
             final = self._carried_ids(rows, ids, new, by_size, known)
         names = {k["cluster_id"]: k["name"] for k in known if k["name"]}
         generation = self._generation(model, ids)
+        kept = [NOISE if c is None else int(c) for c in rows.column("cluster_id").to_pylist()]
+        final_ids = np.where(junk, NOISE, np.array(kept, np.int64))
+        final_ids[free] = [final.get(int(lb), NOISE) for lb in labels]
+        every = identities(vectors, final_ids)
         out = []
-        for label in by_size:
-            ident, cid = found[label], final[label]
-            members = np.flatnonzero(labels == label)
+        for cid in sorted(every, key=lambda c: (-every[c].count, c)):
+            ident = every[cid]
+            members = np.flatnonzero(final_ids == cid)
             closest = members[np.argsort(1.0 - vectors[members] @ ident.centroid, kind="stable")[:REFERENCES]]
             out.append({"cluster_id": cid, "name": names.get(cid), "members": ident.count, "centroid": ident.centroid,
                         "radius": ident.radius, "references": [ids[i] for i in closest], "embed_model": model,
@@ -162,11 +177,12 @@ class ClusterStage(TableJob):
         # reference layers say which label became which id); frames before layers likewise
         self._begin(len(ids))
         write_characters(catalog, out, vectors.shape[1])
-        final_ids = np.array([final.get(int(lb), NOISE) for lb in labels], np.int64)
         commits = refresh_frame_characters(catalog, None, dict(zip(ids, final_ids.tolist())))
         commits += self._write_layers(catalog, ids, final_ids, generation)
-        lost = sorted(n for cid, n in names.items() if cid not in set(final.values()))
-        notes = [f"{len(ids)} character layers -> {len(out)} identities, {int((final_ids == NOISE).sum())} unassigned"]
+        lost = sorted(n for cid, n in names.items() if cid not in every)
+        notes = [f"{len(ids)} character layers -> {len(out)} identities, "
+                 f"{int(((final_ids == NOISE) & ~junk).sum())} unassigned"
+                 + (f", {int(junk.sum())} not characters" if junk.any() else "")]
         if lost:
             notes.append("names whose members no longer form a cluster: " + ", ".join(lost))
         if not out and len(ids) < self.options["min_cluster_size"]:

@@ -16,7 +16,11 @@ def characters():
       celvault characters show 3 --sheet c3.png
       celvault characters name 3 "Endou Mamoru"
       celvault characters merge "Endou Mamoru" 7
-    Names are kept when new episodes arrive and when `celvault run cluster --recluster`
+      celvault characters move LAYER... --to "Endou Mamoru"
+      celvault characters split LAYER... --name "Gouenji Shuuya"
+      celvault characters junk 9            # or --layer ID...; --undo to unmark layers
+      celvault characters undo              # the last name/merge/move/split/junk
+    Names and manual choices are kept when new episodes arrive and when `celvault run cluster --recluster`
     rebuilds the clusters.
     """
 
@@ -97,3 +101,73 @@ def show_cmd(character, sheet, limit, catalog_path, config_path, profile, fmt, a
                     f"{m['distance']:.3f}"] for m in members])
     emit({"cluster_id": row["cluster_id"], "name": row["name"], "members": row["members"], "layers": members},
          fmt, table=table)
+
+
+def _who(cid, name) -> str:
+    return f"{cid} ({name})" if name else str(cid)
+
+
+@characters.command("move")
+@click.argument("layers", nargs=-1, required=True)
+@click.option("--to", "to", required=True, metavar="CHARACTER", help="The identity (cluster id or name) they join.")
+@catalog_options
+@output_options()
+@writes_catalog("characters move")
+def move_cmd(layers, to, catalog_path, config_path, profile, as_json, quiet):
+    """Move character LAYERS (layer ids) to CHARACTER; `run cluster` keeps them there."""
+    from celvault.catalog.identity_edits import move_layers
+
+    done = move_layers(open_catalog(catalog_path), list(layers), to)
+    lines = [f"moved {done['moved']} layers to cluster {_who(done['cluster_id'], done['name'])}"]
+    lines += [f"cluster {c} has no layers left and was removed" for c in done["removed"]]
+    emit(done, as_json=as_json, lines=lines)
+
+
+@characters.command("split")
+@click.argument("layers", nargs=-1, required=True)
+@click.option("--name", default=None, help="Name the new identity.")
+@catalog_options
+@output_options()
+@writes_catalog("characters split")
+def split_cmd(layers, name, catalog_path, config_path, profile, as_json, quiet):
+    """Make character LAYERS (layer ids) a new identity."""
+    from celvault.catalog.identity_edits import split_layers
+
+    done = split_layers(open_catalog(catalog_path), list(layers), name)
+    lines = [f"new cluster {_who(done['cluster_id'], done['name'])} with {done['members']} layers"]
+    lines += [f"cluster {c} has no layers left and was removed" for c in done["removed"]]
+    emit(done, as_json=as_json, lines=lines)
+
+
+@characters.command("junk")
+@click.argument("character", required=False)
+@click.option("--layer", "layers", multiple=True, metavar="ID", help="A layer (repeatable) instead of a character.")
+@click.option("--undo", "unmark", is_flag=True, help="Unmark the --layer layers (they are unassigned again).")
+@catalog_options
+@output_options()
+@writes_catalog("characters junk")
+def junk_cmd(character, layers, unmark, catalog_path, config_path, profile, as_json, quiet):
+    """Mark CHARACTER, or --layer layers, "not a character": queries and exports leave them out."""
+    from celvault.catalog.identity_edits import mark_not_character
+    from celvault.errors import CelvaultError
+
+    if bool(character) == bool(layers):
+        raise CelvaultError("name a CHARACTER or --layer IDs (not both)")
+    done = mark_not_character(open_catalog(catalog_path), list(layers) or None, character, value=not unmark)
+    n = done.get("marked", done.get("unmarked"))
+    lines = [f"{n} layers {'unmarked' if unmark else 'marked not a character'}"]
+    lines += [f"cluster {c} has no layers left and was removed" for c in done["removed"]]
+    emit(done, as_json=as_json, lines=lines)
+
+
+@characters.command("undo")
+@catalog_options
+@output_options()
+@writes_catalog("characters undo")
+def undo_cmd(catalog_path, config_path, profile, as_json, quiet):
+    """Undo the last name, merge, move, split or junk (again: the one before)."""
+    from celvault.catalog.decisions import undo_last
+
+    done = undo_last(open_catalog(catalog_path))
+    emit(done, as_json=as_json, lines=[f"undid {done['undone']} {done['params']}: {done['layers']} layers, "
+                                       f"identities {done['identities']}"])
