@@ -9,6 +9,7 @@ import re
 import pyarrow as pa
 
 from celvault.catalog import Catalog
+from celvault.catalog.decisions import NOT_JUNK
 from celvault.catalog.fill import and_filters
 from celvault.catalog.store import sql_in
 from celvault.config import Config
@@ -126,6 +127,8 @@ def _layer_filter(catalog: Catalog, q: Query) -> str:
     """The conditions on the layers' own columns."""
     columns = set(catalog.dataset("layers").schema.names)
     parts = ["kind = 'character'"]
+    if "not_character" in columns:  # layers marked "not a character" by hand
+        parts.append(NOT_JUNK)
     if q.characters:
         _require(columns, "cluster_id", "cluster", "character identities")
         ids = sorted({i for group in _identity_ids(catalog, q.characters) for i in group})

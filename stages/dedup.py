@@ -147,6 +147,37 @@ class DedupStage(LinkedRowStage):
         return []
 
     def link(self, pending: pa.Table, view) -> pa.Table:
+        """Groups for `pending`, keeping the manual decisions (catalog/duplicates.py): an
+        unlinked frame stands alone (no frame joins it, it joins none), a chosen
+        representative stays the representative of whatever group it falls in."""
+        unlinked, chosen = self._manual(view)
+        alone = pc.is_in(pending.column(self.key), value_set=pa.array(sorted(unlinked), pa.string()))
+        rest = pending.filter(pc.invert(alone))
+        out = self._group(rest, view, unlinked) if rest.num_rows else None
+        if out is not None and chosen:
+            group = out.column("dup_group").to_pylist()
+            keys = out.column(self.key).to_pylist()
+            for key, g in zip(keys, list(group)):
+                if key in chosen and g != key:  # its group follows it
+                    group = [key if x == g else x for x in group]
+            out = pa.table({self.key: pa.array(keys, pa.string()), "dup_group": pa.array(group, pa.string()),
+                            "dup_of": pa.array([g if g != k else None for g, k in zip(group, keys)], pa.string())})
+        own = pending.filter(alone).column(self.key).to_pylist()
+        solo = pa.table({self.key: pa.array(own, pa.string()), "dup_group": pa.array(own, pa.string()),
+                         "dup_of": pa.nulls(len(own), pa.string())})
+        return solo if out is None else pa.concat_tables([out, solo])
+
+    @staticmethod
+    def _manual(view) -> tuple[set, set]:
+        """Frames unlinked by hand, and frames chosen as representatives."""
+        try:
+            rows = view.read("frames", ["frame_id", "dup_manual"], "dup_manual IS NOT NULL").to_pylist()
+        except (ValueError, OSError, RuntimeError):  # no decision yet: no column
+            return set(), set()
+        return ({r["frame_id"] for r in rows if r["dup_manual"] == "unlinked"},
+                {r["frame_id"] for r in rows if r["dup_manual"] == "representative"})
+
+    def _group(self, pending: pa.Table, view, unlinked: set) -> pa.Table:
         keys = np.array(pending.column(self.key).to_pylist(), dtype=object)
         ph = pending.column("phash").to_numpy().astype(np.uint64)
         dh = pending.column("dhash").to_numpy().astype(np.uint64)
@@ -158,7 +189,9 @@ class DedupStage(LinkedRowStage):
         reps = view.read(self.table, [self.key, "phash", "dhash"], "dup_group IS NOT NULL AND dup_of IS NULL")
         if reps.num_rows:
             # vectorised throughout: a catalogue can hold millions of representatives
-            keep = pc.invert(pc.is_in(reps.column(self.key), value_set=pending.column(self.key)))
+            skip = pa.concat_arrays([pending.column(self.key).combine_chunks(),
+                                     pa.array(sorted(unlinked), pa.string())])
+            keep = pc.invert(pc.is_in(reps.column(self.key), value_set=skip))
             reps = reps.filter(keep)
             rep_ph = reps.column("phash").to_numpy().astype(np.uint64)
             rep_dh = reps.column("dhash").to_numpy().astype(np.uint64)
