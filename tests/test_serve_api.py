@@ -277,3 +277,212 @@ def test_help_does_not_import_the_web_stack():
             "CliRunner().invoke(main, ['--help'])\nprint('fastapi' in sys.modules, 'uvicorn' in sys.modules)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip()
     assert out == "False False"
+
+
+# -- manual decisions (move, split, not a character, undo, duplicates) through the API ------------
+
+def _layer_ids(cli, *args) -> set[str]:
+    return {r["layer_id"] for r in cli.json("query", "--layers", "--limit", "1000", *args)["rows"]}
+
+
+def _counts(cli) -> dict[int, int]:
+    return {k["cluster_id"]: k["members"] for k in cli.json("characters", "list")["characters"]}
+
+
+def test_move_split_junk_and_undo_through_the_api(cat):
+    c = client(cat.catalog)
+    before_list, before_layers = cat.json("characters", "list"), _layer_ids(cat)
+    a = [m["layer_id"] for m in c.get("/api/identities/0/members?limit=100").json()["members"]]
+    b = [m["layer_id"] for m in c.get("/api/identities/1/members?limit=100").json()["members"]]
+    n0, n1 = len(a), len(b)
+
+    r = c.post("/api/identities/0/move", json={"layers": a[:2], "to": 1}, headers=WRITE)
+    assert r.status_code == 200, r.text
+    assert r.json()["moved"] == 2 and r.json()["cluster_id"] == 1 and r.json()["from"] == {"0": 2}
+    assert _counts(cat) == {0: n0 - 2, 1: n1 + 2}
+    assert set(a[:2]) <= _layer_ids(cat, "--character", "1")
+    stale = c.post("/api/identities/0/move", json={"layers": a[:2], "to": 1}, headers=WRITE)
+    assert stale.status_code == 409 and "no longer in cluster 0" in stale.json()["error"]
+    assert c.get("/api/identities/1/members?limit=100").json()["total"] == n1 + 2  # the cache follows
+
+    r = c.post("/api/identities/split", json={"layers": a[2:5], "name": "Bob <b>"}, headers=WRITE)
+    assert r.status_code == 200, r.text
+    assert r.json()["cluster_id"] == 2 and r.json()["members"] == 3
+    listed = {k["cluster_id"]: k for k in cat.json("characters", "list")["characters"]}
+    assert listed[2]["name"] == "Bob <b>" and listed[2]["members"] == 3 and listed[0]["members"] == n0 - 5
+    assert _layer_ids(cat, "--character", "Bob <b>") == set(a[2:5])
+
+    r = c.post("/api/layers/not-character", json={"layers": [b[0]], "value": True}, headers=WRITE)
+    assert r.status_code == 200 and r.json()["marked"] == 1
+    assert _layer_ids(cat) == before_layers - {b[0]}
+
+    r = c.post("/api/identities/2/not-character", headers=WRITE)
+    assert r.status_code == 200 and r.json()["marked"] == 3 and r.json()["removed"] == [2]
+    assert sorted(_counts(cat)) == [0, 1] and _layer_ids(cat) == before_layers - {b[0]} - set(a[2:5])
+    assert c.get("/api/identities/2").status_code == 404
+
+    log = c.get("/api/decisions?limit=3").json()
+    assert log["total"] == 4 and log["next_offset"] == 3
+    assert [d["action"] for d in log["decisions"]] == ["mark", "mark", "split"]
+    assert log["decisions"][0]["params"]["identity"] == 2
+    assert [d["action"] for d in c.get("/api/decisions?offset=3").json()["decisions"]] == ["move"]
+
+    undone = [c.post("/api/undo", headers=WRITE).json()["undone"] for _ in range(4)]
+    assert undone == ["mark", "mark", "split", "move"]
+    assert cat.json("characters", "list") == before_list and _layer_ids(cat) == before_layers
+    assert c.get("/api/identities").json()["total"] == 2
+    again = c.post("/api/undo", headers=WRITE)
+    assert again.status_code == 409 and again.json() == {"error": "no manual decision left to undo"}
+    assert c.get("/api/decisions").json() == {"total": 0, "decisions": [], "next_offset": None}
+    assert cat.json("check")["problems"] == []
+
+
+def test_decision_errors_are_one_json_error(cat):
+    c = client(cat.catalog)
+    a = [m["layer_id"] for m in c.get("/api/identities/0/members?limit=3").json()["members"]]
+    before = cat.json("characters", "list")
+    for path, body, status, text in (
+            ("/api/identities/0/move", {"layers": ["nosuch-layer"], "to": 1}, 404, "no character layer"),
+            ("/api/identities/0/move", {"layers": a[:1], "to": "Zed"}, 404, "'Zed' is not a known character"),
+            ("/api/identities/0/move", {"layers": a[:1], "to": True}, 400, "name the identity"),
+            ("/api/identities/0/move", {"layers": "x", "to": 1}, 400, "name the layers"),
+            ("/api/identities/99/move", {"layers": a[:1], "to": 1}, 404, "99"),
+            ("/api/identities/split", {"layers": ["../../etc/passwd"]}, 400, "not a celvault id"),
+            ("/api/identities/split", {"layers": a[:1], "name": "42"}, 400, "cannot be a character name"),
+            ("/api/identities/split", {"layers": []}, 400, "name the layers"),
+            ("/api/layers/not-character", {"layers": a[:1], "value": "yes"}, 400, "true or false"),
+            ("/api/identities/99/not-character", {}, 404, "99"),
+            ("/api/undo", {}, 409, "no manual decision left"),
+            ("/api/duplicates/nosuch-f0000000/unlink", {}, 404, "no frame with id"),
+            ("/api/duplicates/x'or'1/represent", {}, 400, "not a celvault id")):
+        r = c.post(path, json=body, headers=WRITE)
+        assert r.status_code == status and list(r.json()) == ["error"] and text in r.json()["error"], (path, r.text)
+    rep = _a_frame_with_layers(c)  # a representative of its own group (the small episode has no duplicates)
+    for action in ("unlink", "represent"):
+        r = c.post(f"/api/duplicates/{rep}/{action}", headers=WRITE)
+        assert r.status_code == 409 and "representative" in r.json()["error"]
+    for path, body in (("/api/identities/0/move", {"layers": a[:1], "to": 1}), ("/api/identities/split", {"layers": a}),
+                       ("/api/identities/0/not-character", {}), ("/api/layers/not-character", {"layers": a}),
+                       ("/api/undo", {}), (f"/api/duplicates/{rep}/unlink", {})):
+        assert c.post(path, json=body).status_code == 403  # no X-Celvault header
+        cross = c.post(path, json=body, headers={**WRITE, "Origin": "http://evil.example"})
+        assert cross.status_code == 403
+    assert cat.json("characters", "list") == before and c.get("/api/decisions").json()["total"] == 0
+
+
+def test_identity_page_has_the_decision_controls(cat):
+    c = client(cat.catalog)
+    page = c.get("/identities/0").text
+    for key in ("move-target", "move-button", "split-name", "split-button", "junk-selected", "junk-identity",
+                "undo-button"):
+        assert f'id="{key}" data-testid="{key}"' in page
+    assert 'id="undo-button" data-testid="undo-button"' in c.get("/").text
+    for name in ("identity.js", "duplicates.js", "overview.js"):
+        js = c.get(f"/static/{name}").text
+        assert "innerHTML" not in js and "cv.say(" in js
+    dup = c.get("/static/duplicates.js").text
+    assert '"data-testid": "duplicate-unlink"' in dup and '"data-testid": "duplicate-represent"' in dup
+
+
+@pytest.fixture(scope="module")
+def dup_built(tmp_path_factory, episodes):
+    """An episode with near-duplicates (sampled every 0.1 s), through dedup and segment."""
+    cli = Cli(tmp_path_factory.mktemp("serve-dups") / "cat.db")
+    cli("init")
+    cli("ingest", episodes["ep01"][0], "--interval", "0.1")
+    cli("run", "--profile", "offline", "dedup", "segment")
+    return cli.catalog
+
+
+def test_duplicates_unlink_and_represent_through_the_api(dup_built, tmp_path):
+    from .helpers import table
+
+    cat = Cli(tmp_path / "cat.db")
+    shutil.copytree(dup_built, cat.catalog)
+    c = client(cat.catalog)
+    groups = [g["representative"] for g in c.get("/api/duplicates?limit=100").json()["groups"]]
+    sizes = {g: c.get(f"/api/duplicates/{g}").json()["total"] for g in groups}
+    rep = max(sorted(sizes), key=lambda g: sizes[g])
+    assert sizes[rep] >= 3
+    members = sorted(m["frame_id"] for m in c.get(f"/api/duplicates/{rep}").json()["members"])
+    matched = cat.json("query", "--limit", "1")["matched"]
+    segment = cat.json("status")["stages"]["segment"]
+    assert segment["missing"] == 0
+
+    r = c.post(f"/api/duplicates/{members[0]}/unlink", headers=WRITE)
+    assert r.status_code == 200, r.text
+    assert r.json()["was_duplicate_of"] == rep and "segment_config" in r.json()["cleared"]
+    row = table(cat, "frames", f"frame_id = '{members[0]}'")[0]
+    assert (row["dup_group"], row["dup_of"], row["dup_manual"]) == (members[0], None, "unlinked")
+    assert c.get(f"/api/duplicates/{rep}").json()["total"] == sizes[rep] - 1
+    assert cat.json("query", "--limit", "1")["matched"] == matched + 1
+    assert cat.json("status")["stages"]["segment"] == {**segment, "missing": 1}  # the next run fills it
+    again = c.post(f"/api/duplicates/{members[0]}/unlink", headers=WRITE)
+    assert again.status_code == 409 and list(again.json()) == ["error"]
+
+    r = c.post(f"/api/duplicates/{members[1]}/represent", headers=WRITE)
+    assert r.status_code == 200, r.text
+    assert r.json()["previous"] == rep and r.json()["members"] == sizes[rep]
+    assert c.get(f"/api/duplicates/{rep}").status_code == 404
+    moved = c.get(f"/api/duplicates/{members[1]}").json()
+    assert moved["representative"]["frame_id"] == members[1] and moved["total"] == sizes[rep] - 1
+    assert {m["frame_id"] for m in moved["members"]} == set(members[1:]) - {members[1]} | {rep}
+    assert [d["action"] for d in c.get("/api/decisions").json()["decisions"]] == ["represent", "unlink"]
+    assert c.post("/api/undo", headers=WRITE).status_code == 409  # duplicate decisions are not undone
+    assert cat.json("check")["problems"] == []
+    assert cat.json("query", "--limit", "1")["matched"] == matched + 1  # the unlinked frame is a result now
+
+
+def test_app_edits_beside_a_running_stage_lose_nothing(cat):
+    """`run embed --force` in a subprocess while the app edits: 409 while the stage holds the writer
+    lock, 200 after; the stage's outputs and every edit that answered 200 are in the catalogue."""
+    import os
+
+    from .helpers import table
+
+    c = client(cat.catalog)
+    a = [m["layer_id"] for m in c.get("/api/identities/0/members?limit=100").json()["members"]]
+    env = {**os.environ, "CELVAULT_CATALOG": str(cat.catalog), "CELVAULT_NO_PROGRESS": "1"}
+    stage = subprocess.Popen([sys.executable, "-m", "celvault", "run", "embed", "--force", "--profile", "offline",
+                              "--json"], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    lock = cat.catalog / "celvault-writer.lock"
+    try:
+        for _ in range(400):  # until the stage holds the writer lock
+            if stage.poll() is not None or (lock.exists() and "run" in lock.read_text()):
+                break
+            time.sleep(0.05)
+        assert stage.poll() is None, "the stage finished before the app could try"
+        busy = c.post("/api/identities/split", json={"layers": a[:2], "name": "Bob"}, headers=WRITE)
+        assert busy.status_code == 409 and "celvault run" in busy.json()["error"], busy.text
+        for path, body in (("/api/identities/0/move", {"layers": a[2:3], "to": 1}), ("/api/undo", {}),
+                           ("/api/layers/not-character", {"layers": a[3:4]})):
+            r = c.post(path, json=body, headers=WRITE)
+            assert r.status_code == 409 and list(r.json()) == ["error"]
+        names: list[tuple[int, str]] = []
+        while stage.poll() is None:  # keep trying while it runs: whatever answers 200 must stay
+            r = c.post("/api/identities/1/name", json={"name": f"Carl {len(names)}"}, headers=WRITE)
+            names.append((r.status_code, f"Carl {len(names)}"))
+            time.sleep(0.2)
+        out, err = stage.communicate(timeout=300)
+    finally:
+        if stage.poll() is None:
+            stage.kill()
+            stage.wait()
+    assert stage.returncode == 0, err
+    assert any(r["stage"] == "embed" for r in json.loads(out[out.index("["):]))
+    assert {s for s, _ in names} <= {200, 409}
+
+    done = [c.post("/api/identities/split", json={"layers": a[:2], "name": "Bob"}, headers=WRITE),
+            c.post("/api/identities/0/move", json={"layers": a[2:3], "to": 1}, headers=WRITE),
+            c.post("/api/layers/not-character", json={"layers": a[3:4]}, headers=WRITE)]
+    assert [r.status_code for r in done] == [200, 200, 200], [r.text for r in done]
+    last_name = [n for s, n in names if s == 200][-1:] or [None]
+    listed = {k["cluster_id"]: k for k in cat.json("characters", "list")["characters"]}
+    assert listed[2]["name"] == "Bob" and listed[2]["members"] == 2 and listed[1]["name"] == last_name[0]
+    layers = {r["layer_id"]: r for r in table(cat, "layers", "kind = 'character'")}
+    assert [layers[x]["cluster_id"] for x in a[:4]] == [2, 2, 1, -1] and layers[a[3]]["not_character"]
+    assert all(r["embed_model"] for r in layers.values())  # the stage's outputs, every one
+    assert cat.json("status")["stages"]["embed"]["missing"] == 0
+    expected = ["mark", "move", "split"] + ["name"] * sum(s == 200 for s, _ in names)
+    assert [d["action"] for d in c.get("/api/decisions").json()["decisions"]] == expected
+    assert cat.json("check")["problems"] == []

@@ -8,9 +8,13 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 from fastapi.staticfiles import StaticFiles
 
+from celvault.catalog.decisions import NothingToUndo
+from celvault.catalog.duplicates import NotADuplicate, UnknownFrame
+from celvault.catalog.identity_edits import UnknownLayer
 from celvault.errors import CatalogBusy, CelvaultError, UnknownCharacter, UnknownEpisode
 
-from . import api_duplicates, api_export, api_frames, api_identities, api_overview, api_search, media, pages
+from . import (api_decisions, api_duplicates, api_export, api_frames, api_identities, api_overview, api_search, media,
+               pages)
 from .security import Guard
 from .state import AppState, BadId
 
@@ -24,9 +28,9 @@ class NotFound(CelvaultError):
 def _status(exc: CelvaultError) -> int:
     if isinstance(exc, (BadId,)):
         return 400
-    if isinstance(exc, (NotFound, UnknownCharacter, UnknownEpisode)):
+    if isinstance(exc, (NotFound, UnknownCharacter, UnknownEpisode, UnknownLayer, UnknownFrame)):
         return 404
-    if isinstance(exc, CatalogBusy):
+    if isinstance(exc, (CatalogBusy, NothingToUndo, NotADuplicate, api_decisions.StaleSelection)):
         return 409
     return 400
 
@@ -42,7 +46,8 @@ def create_app(catalog_path, config, token: str | None = None, hosts: tuple[str,
     async def library_error(request: Request, exc: CelvaultError):
         return JSONResponse({"error": str(exc)}, status_code=_status(exc))
 
-    for module in (api_overview, api_identities, api_frames, api_duplicates, api_search, api_export, media, pages):
+    for module in (api_overview, api_identities, api_decisions, api_frames, api_duplicates, api_search, api_export,
+                   media, pages):
         app.include_router(module.router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     return app
