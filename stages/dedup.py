@@ -96,8 +96,8 @@ class DedupStage(LinkedRowStage):
     default_batch_size = 128
 
     def indexes(self) -> list[IndexSpec]:
-        # every query's "representatives only", and the key
-        return [IndexSpec("frames", column, "BTREE") for column in ("dup_group", "dup_of", "frame_id")]
+        # every query's "representatives only", the key, and an episode's frames (the review app)
+        return [IndexSpec("frames", column, "BTREE") for column in ("dup_group", "dup_of", "frame_id", "episode_id")]
 
     def __init__(self, settings=None, run=None, uses=None):
         super().__init__(settings, run, uses)

@@ -51,10 +51,14 @@
     for (const e of d.episodes) {
       const tr = cv.el("tr", {"data-testid": "episode-row", "data-episode": e.episode_id});
       tr.append(cv.el("td", {}, e.name || e.episode_id), cv.el("td", {}, e.frames_kept), cv.el("td", {}, e.shots));
-      const stages = Object.entries(e.stages || {}).map(([n, s]) => n + ": " + s.done + " done" +
-        (s.missing ? ", " + s.missing + " missing" : "")).join("; ");
-      tr.append(cv.el("td", {}, stages));
+      const cell = cv.el("td", {"data-testid": "episode-stages"}, "...");
+      tr.append(cell);
       body.append(tr);
+      // an episode's stage progress is counted on the indexes, one episode at a time
+      cv.get("/api/episodes/" + encodeURIComponent(e.episode_id) + "/progress").then((p) => {
+        cell.textContent = Object.entries(p.stages || {}).map(([n, s]) => n + ": " + s.done + " done" +
+          (s.missing ? ", " + s.missing + " missing" : "")).join("; ");
+      }).catch(() => { cell.textContent = "-"; });
     }
     const more = document.getElementById("overview-more");
     more.hidden = d.next_offset === null;
