@@ -62,9 +62,7 @@ def test_chromium_runs_through_playwright(browser, tmp_path):
 import json  # noqa: E402
 import shlex  # noqa: E402
 
-import httpx  # noqa: E402
-
-from tests.screenshots import SIZE, build_catalog, open_page, run_export, run_search, serve  # noqa: E402
+from tests.screenshots import SIZE, build_catalog, open_page, run_export, run_search, serve, settle  # noqa: E402
 
 NAME = "Endou Mamoru"
 
@@ -96,18 +94,58 @@ def shot(page, folder, name: str) -> None:
     assert path.stat().st_size > 5_000
 
 
-def message(page) -> str:
-    page.wait_for_selector("#message:not(:empty)")
+def message(page, expect: str) -> str:
+    """The page's answer to the last action: waits until #message says `expect` (or an error,
+    which fails the test with the page's words)."""
+    page.wait_for_selector(f"#message.bad, #message:has-text({json.dumps(expect)})")
     assert "bad" not in (page.get_attribute("#message", "class") or ""), page.inner_text("#message")
     return page.inner_text("#message")
 
 
+def frame_of(layer_id: str) -> str:
+    return layer_id.rsplit("-", 1)[0]
+
+
 def test_review_in_the_browser(app, page):
-    """Issue 14, "A real browser": open the app, name an identity, look at frames and duplicates,
-    run a search and an export; after each action the catalogue and the CLI agree with the page.
-    (Moving members, "not a character" and unlinking a duplicate have no page control yet.)"""
+    """Issue 14, "A real browser": open the app, name an identity, move a member to another
+    identity, split two members off and mark that identity "not a character" (undo it on the
+    page, and mark it again), look at frames, unlink a duplicate, read the decision log, run a
+    search and an export; after each action the catalogue and the CLI (`characters list`,
+    `query`, `export lora`) agree with the page.
+
+    Not here: the overview's "Undo last action" right after an unlink. It undoes the last
+    *identity* decision (the library's undo_last, as `characters undo`), not the unlink that
+    heads the decision log beside it."""
     url, cli, root = app
     from celvault.catalog import Catalog
+
+    def query_layers(*args) -> set[str]:  # near-duplicate frames' layers too
+        return {r["layer_id"] for r in cli.json("query", "--layers", "--include-duplicates", "--limit", 1000,
+                                                *args)["rows"]}
+
+    def query_frames(*args) -> list[str]:
+        return [r["frame_id"] for r in cli.json("query", "--limit", 1000, *args)["rows"]]
+
+    def stored_layers() -> dict[str, dict]:
+        cols = ["layer_id", "cluster_id", "cluster_manual", "not_character"]
+        return {r["layer_id"]: r for r in Catalog.open(cli.catalog).read("layers", cols).to_pylist()}
+
+    def stored_dup_of() -> dict[str, str | None]:
+        rows = Catalog.open(cli.catalog).read("frames", ["frame_id", "dup_of"]).to_pylist()
+        return {r["frame_id"]: r["dup_of"] for r in rows}
+
+    def characters() -> dict[int, dict]:
+        return {k["cluster_id"]: k for k in cli.json("characters", "list")["characters"]}
+
+    def member_ids() -> list[str]:
+        return page.locator("[data-testid=member]").evaluate_all("ms => ms.map(m => m.dataset.layer)")
+
+    def select(layer_ids) -> None:
+        for lid in layer_ids:
+            card = page.locator(f"[data-testid=member][data-layer='{lid}']")
+            card.click()
+            assert "selected" in (card.get_attribute("class") or "").split()
+        assert page.inner_text("#selected-count") == str(len(layer_ids))
 
     # Overview: the episode with its frames kept, and the latest runs
     open_page(page, url, "/", "#overview-episodes tbody tr")
@@ -136,7 +174,7 @@ def test_review_in_the_browser(app, page):
     assert distances == sorted(distances)
     page.fill("#name-input", NAME)
     page.click("#name-save")
-    assert NAME in message(page)
+    assert NAME in message(page, NAME)
     assert page.inner_text("#identity-name") == NAME
     after = {k["cluster_id"]: k["name"] for k in cli.json("characters", "list")["characters"]}
     assert after[cid] == NAME and all(n is None for c, n in after.items() if c != cid)
@@ -145,6 +183,69 @@ def test_review_in_the_browser(app, page):
     page.wait_for_selector("[data-testid=member]")
     assert page.inner_text("#identity-name") == NAME  # stored, not just shown
     shot(page, root, "identity")
+
+    # Move: one of its members, on a frame `query` lists (a near-duplicate representative), to
+    # the other identity; the page, the catalogue and the CLI see it there
+    known = characters()
+    other = max((k for k in known if k != cid), key=lambda k: known[k]["members"])
+    reps_before = set(query_frames("--character", NAME))
+    moved = next(lid for lid in member_ids() if frame_of(lid) in reps_before)
+    select([moved])
+    page.wait_for_selector(f"#move-target option[value='{other}']", state="attached")
+    page.select_option("#move-target", str(other))
+    page.click("#move-button")
+    assert f"moved 1 layers to cluster {other}" in message(page, "moved 1 layers")
+    assert moved not in member_ids() and len(member_ids()) == known[cid]["members"] - 1
+    assert page.inner_text("#selected-count") == "0"
+    row = stored_layers()[moved]
+    assert row["cluster_id"] == other and row["cluster_manual"] and not row["not_character"]
+    now = characters()
+    assert (now[cid]["members"], now[other]["members"]) == (known[cid]["members"] - 1, known[other]["members"] + 1)
+    assert moved not in query_layers("--character", NAME) and moved in query_layers("--character", other)
+    assert frame_of(moved) not in query_frames("--character", NAME)  # its only layer of NAME moved away
+
+    # A junk identity: split two members of the other identity off as "crowd", then mark that
+    # whole identity "not a character"; it leaves `characters list`, the identities page and
+    # every query
+    open_page(page, url, f"/identities/{other}", "[data-testid=member]")
+    junk = [lid for lid in member_ids() if lid != moved][:2]
+    select(junk)
+    page.fill("#split-name", "crowd")
+    page.click("#split-button")
+    said = message(page, "split 2 layers off as cluster")
+    now = characters()
+    (crowd,) = set(now) - set(known)
+    assert f"cluster {crowd} (crowd)" in said
+    assert (now[crowd]["name"], now[crowd]["members"]) == ("crowd", 2)
+    assert now[other]["members"] == known[other]["members"] - 1  # one moved in, two split off
+    assert not set(junk) & set(member_ids()) and query_layers("--character", crowd) == set(junk)
+    open_page(page, url, f"/identities/{crowd}", "[data-testid=member]")
+    assert sorted(member_ids()) == sorted(junk) and page.inner_text("#identity-name") == "crowd"
+
+    def mark_junk() -> None:
+        page.click("#junk-identity")
+        assert "(2 layers)" in message(page, f"cluster {crowd} marked not a character")
+        assert page.get_attribute("#decision-actions", "data-gone") == "1" and not member_ids()
+
+    mark_junk()
+    # Undo on the page: the identity and its two members are back, for the page and the CLI ...
+    page.click("#undo-button")
+    assert "undid mark" in message(page, "undid")
+    assert sorted(member_ids()) == sorted(junk) and not page.get_attribute("#decision-actions", "data-gone")
+    assert characters()[crowd]["members"] == 2 and query_layers("--character", crowd) == set(junk)
+    assert not any(stored_layers()[lid]["not_character"] for lid in junk)
+    # ... and marked again
+    mark_junk()
+    stored = stored_layers()
+    assert all(stored[lid]["not_character"] and stored[lid]["cluster_id"] == -1 for lid in junk)
+    assert crowd not in characters()
+    assert not set(junk) & query_layers()  # --layers leaves junk out, with or without --character
+    assert not set(junk) & query_layers("--character", other)
+    res = cli("query", "--character", crowd, "--json", ok=False)
+    assert res.exit_code != 0 and "not a known character" in res.output
+    open_page(page, url, "/identities", "[data-testid=identity-card]")
+    assert sorted(int(c) for c in page.locator("[data-testid=identity-card]").evaluate_all(
+        "cs => cs.map(c => c.dataset.cluster)")) == sorted(characters())
 
     # Frames: a frame of this identity, its layers with the identity's name
     rows = cli.json("query", "--character", NAME)["rows"]
@@ -155,13 +256,60 @@ def test_review_in_the_browser(app, page):
     assert any(NAME in t for t in layers), layers
     shot(page, root, "frames")
 
-    # Duplicates: one card per near-duplicate group in the catalogue
-    reps = {r for r in Catalog.open(cli.catalog).read("frames", ["dup_of"]).column("dup_of").to_pylist() if r}
-    assert reps, "the fixture's catalogue has near-duplicate groups"
+    # Duplicates: one card per near-duplicate group in the catalogue; unlink a frame of the
+    # identity from its group: it becomes its own representative, which `query` lists
+    def groups() -> dict[str, set[str]]:
+        out: dict[str, set[str]] = {}
+        for fid, rep in stored_dup_of().items():
+            if rep:
+                out.setdefault(rep, set()).add(fid)
+        return out
+
+    def shown_groups() -> dict[str, set[str]]:
+        out: dict[str, set[str]] = {}
+        for g in page.locator("[data-testid=duplicate-group]").all():
+            out[g.get_attribute("data-group")] = set(g.locator("[data-testid=duplicate-member]").evaluate_all(
+                "ms => ms.map(m => m.dataset.frame)"))
+        return out
+
+    grouped = groups()
+    assert grouped, "the fixture's catalogue has near-duplicate groups"
     open_page(page, url, "/duplicates", "[data-testid=duplicate-group]")
-    shown = page.locator("[data-testid=duplicate-group]").evaluate_all("gs => gs.map(g => g.dataset.group)")
-    assert set(shown) == reps
+    assert shown_groups() == grouped
     shot(page, root, "duplicates")
+    with_dups = query_frames("--character", NAME, "--include-duplicates")
+    unlinked = next(f for f in with_dups if f not in query_frames("--character", NAME))
+    was_of = stored_dup_of()[unlinked]
+
+    page.click(f"[data-testid=duplicate-unlink][data-frame='{unlinked}']")
+    assert f"from the group of {was_of}" in message(page, f"frame {unlinked} unlinked")
+    settle(page)
+    expected = {rep: members - {unlinked} for rep, members in grouped.items() if members - {unlinked}}
+    assert shown_groups() == groups() == expected
+    assert stored_dup_of()[unlinked] is None
+    everything = query_frames("--include-duplicates")
+    assert unlinked in query_frames() and everything.count(unlinked) == 1  # a representative now
+
+    # Overview: the decision log in force, newest first, as stored (the undone mark left out)
+    from celvault.catalog.decisions import history
+
+    decided = ["unlink", "mark", "split", "move", "name"]
+    open_page(page, url, "/", "[data-testid=decision-row]")
+    rows_shown = page.locator("[data-testid=decision-row]")
+    assert rows_shown.evaluate_all("rs => rs.map(r => r.dataset.action)") == decided
+    assert [d["action"] for d in history(Catalog.open(cli.catalog))[::-1]] == decided
+    assert unlinked in rows_shown.first.inner_text()
+    shot(page, root, "overview")
+
+    # Later stages fill an unlinked frame (its layers' characters): `celvault run`, beside the
+    # open app, makes it one of the identity's frames; the manual move and junk stay as they were
+    cli("run", "--profile", "offline", "--config", root / "small.yaml")
+    assert unlinked in query_frames("--character", NAME)
+    assert query_frames("--character", NAME, "--include-duplicates") == with_dups
+    assert stored_dup_of()[unlinked] is None
+    stored = stored_layers()
+    assert stored[moved]["cluster_id"] == other and all(stored[lid]["not_character"] for lid in junk)
+    assert crowd not in characters() and not set(junk) & query_layers()
 
     # Search: the identity's frames; the page's results are `celvault query`'s, and so is the
     # command line it shows
@@ -171,7 +319,8 @@ def test_review_in_the_browser(app, page):
     command = shlex.split(page.inner_text("#search-command"))
     assert command[:2] == ["celvault", "query"] and NAME in command
     via_cli = cli.json(*command[1:])  # the command shown, run as is
-    assert ids == [r["frame_id"] for r in via_cli["rows"]] == [r["frame_id"] for r in rows][:len(ids)]
+    assert ids == [r["frame_id"] for r in via_cli["rows"]] == query_frames("--character", NAME)[:len(ids)]
+    assert unlinked in ids and frame_of(moved) not in ids
     assert str(via_cli["matched"]) in page.inner_text("#search-matched")
     shot(page, root, "search")
 
@@ -192,6 +341,12 @@ def test_review_in_the_browser(app, page):
     assert (cli_out / "dataset.toml").read_text(encoding="utf-8") == toml
     images = [f for f in files(ui_out) if f.endswith(".png")]
     assert f"{len(images)} images" in page.inner_text("#export-progress")
+    # one cut-out per frame the search page showed: the unlinked frame's, not the moved layer's
+    # (nor the split-off junk's)
+    exported = {Path(f).stem for f in images}
+    assert {frame_of(lid) for lid in exported} == set(ids)
+    assert moved not in exported and not set(junk) & exported
+    assert any(frame_of(lid) == unlinked for lid in exported)
     shot(page, root, "export")
 
     assert sorted(p.stem for p in (root / "screenshots").glob("*.png")) == sorted(
