@@ -113,9 +113,8 @@ def test_review_in_the_browser(app, page):
     search and an export; after each action the catalogue and the CLI (`characters list`,
     `query`, `export lora`) agree with the page.
 
-    Not here: the overview's "Undo last action" right after an unlink. It undoes the last
-    *identity* decision (the library's undo_last, as `characters undo`), not the unlink that
-    heads the decision log beside it."""
+    Undo covers identity decisions only (the library's undo_last, as `characters undo`): the
+    button says so, and the decision log marks unlink and represent "not undoable"."""
     url, cli, root = app
     from celvault.catalog import Catalog
 
@@ -298,7 +297,8 @@ def test_review_in_the_browser(app, page):
     rows_shown = page.locator("[data-testid=decision-row]")
     assert rows_shown.evaluate_all("rs => rs.map(r => r.dataset.action)") == decided
     assert [d["action"] for d in history(Catalog.open(cli.catalog))[::-1]] == decided
-    assert unlinked in rows_shown.first.inner_text()
+    assert unlinked in rows_shown.first.inner_text() and "not undoable" in rows_shown.first.inner_text()
+    assert page.locator("#undo-button").inner_text() == "Undo last identity action"
     shot(page, root, "overview")
 
     # Later stages fill an unlinked frame (its layers' characters): `celvault run`, beside the

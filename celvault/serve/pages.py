@@ -41,8 +41,9 @@ def shell(page: str, title: str, body: str, st: AppState) -> HTMLResponse:
 @router.get("/", response_class=HTMLResponse)
 def overview_page(st: AppState = Depends(state)):
     return shell("overview", "Overview", """<h1>Overview</h1>
-<section><h2>Manual decisions</h2><button id="undo-button" data-testid="undo-button" type="button">Undo last
-action</button><ol id="decision-list" data-testid="decision-list" reversed></ol></section>
+<section><h2>Manual decisions</h2><button id="undo-button" data-testid="undo-button" type="button"
+title="Undoes the last name, merge, move, split or not-a-character mark; unlink and represent are not undone">Undo
+last identity action</button><ol id="decision-list" data-testid="decision-list" reversed></ol></section>
 <section><h2>Totals</h2><dl id="overview-totals" data-testid="overview-totals"></dl></section>
 <section><h2>Episodes</h2><table id="overview-episodes" data-testid="overview-episodes"><thead><tr>
 <th>episode</th><th>frames kept</th><th>shots</th><th>stages</th></tr></thead><tbody></tbody></table>
@@ -85,7 +86,8 @@ def identity_page(cluster_id: int, st: AppState = Depends(state)):
 <button id="split-button" data-testid="split-button" type="submit">Split</button></form>
 <button id="junk-selected" data-testid="junk-selected" type="button">Mark selected not a character</button>
 <button id="junk-identity" data-testid="junk-identity" type="button">Mark this identity not a character</button>
-<button id="undo-button" data-testid="undo-button" type="button">Undo last action</button></div>
+<button id="undo-button" data-testid="undo-button" type="button"
+title="Undoes the last name, merge, move, split or not-a-character mark">Undo last identity action</button></div>
 <p><span id="selected-count" data-testid="selected-count">0</span> selected
 <button id="select-none" data-testid="select-none" type="button">Select none</button></p>
 <div id="member-grid" data-testid="member-grid" class="grid"></div>

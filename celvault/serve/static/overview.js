@@ -22,8 +22,9 @@
     list.replaceChildren();
     list.setAttribute("start", String(d.total));
     for (const x of d.decisions) {
+      const lasting = x.action === "unlink" || x.action === "represent" ? " (not undoable)" : "";
       list.append(cv.el("li", {"data-testid": "decision-row", "data-action": x.action},
-                        describe(x) + " - " + (x.made_at || "")));
+                        describe(x) + lasting + " - " + (x.made_at || "")));
     }
   });
   const load = cv.guard(async () => {
