@@ -83,7 +83,7 @@ from pathlib import Path  # noqa: E402
 
 import numpy as np  # noqa: E402
 import pyarrow as pa  # noqa: E402
-from common import machine, Others, print_results, timed  # noqa: E402
+from common import machine, measure, ms, Others, p90, print_results, timed  # noqa: E402
 
 SEED = 0
 DIM = 512
@@ -271,28 +271,6 @@ def build(catalog, rows: int, dirs: Directions, index_type: str, min_rows: int, 
 # --------------------------------------------------------------------------------------------
 # measuring
 # --------------------------------------------------------------------------------------------
-
-def measure(fn, repeats: int) -> tuple[list[float], object]:
-    """WARMUP untimed calls, then `repeats` timed ones: (seconds of each, the last answer)."""
-    out = None
-    for _ in range(WARMUP):
-        out = fn()
-    times = []
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        out = fn()
-        times.append(time.perf_counter() - t0)
-    return times, out
-
-
-def p90(times: list[float]) -> float:
-    ordered = sorted(times)
-    return ordered[min(len(ordered) - 1, math.ceil(0.9 * len(ordered)) - 1)]
-
-
-def ms(seconds: float) -> str:
-    return f"{seconds * 1000:.1f}" if seconds < 10 else f"{seconds * 1000:.0f}"
-
 
 class Baseline:
     """The same query as a Polars scan of the Lance dataset, no index."""

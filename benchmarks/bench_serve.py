@@ -28,29 +28,9 @@ from pathlib import Path
 
 os.environ.setdefault("LANCE_LOG", "error")
 
-from common import Others, machine, print_results  # noqa: E402
+from common import Others, machine, measure, ms, p90, print_results  # noqa: E402
 
 LIMIT = 50
-
-
-def measure(fn, repeats: int, warmup: int = 3) -> tuple[list[float], object]:
-    out = None
-    for _ in range(warmup):
-        out = fn()
-    times = []
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        out = fn()
-        times.append(time.perf_counter() - t0)
-    return times, out
-
-
-def ms(seconds: float) -> str:
-    return f"{seconds * 1000:.1f}"
-
-
-def p90(times: list[float]) -> float:
-    return sorted(times)[min(len(times) - 1, int(round(0.9 * (len(times) - 1))))]
 
 
 def main() -> None:

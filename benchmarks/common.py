@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import os
 import platform
 import time
@@ -68,3 +69,25 @@ class Others:
             return "other processes: unknown (no /proc/stat)"
         cores = (busy - self.busy - (time.process_time() - self.own)) / max(time.perf_counter() - self.wall, 1e-9)
         return f"other processes kept {max(cores, 0.0):.2f} of {os.cpu_count()} cores busy meanwhile"
+
+
+def measure(fn, repeats: int, warmup: int = 3) -> tuple[list[float], object]:
+    """`warmup` untimed calls, then `repeats` timed ones: (seconds of each, the last answer)."""
+    out = None
+    for _ in range(warmup):
+        out = fn()
+    times = []
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        out = fn()
+        times.append(time.perf_counter() - t0)
+    return times, out
+
+
+def p90(times: list[float]) -> float:
+    ordered = sorted(times)
+    return ordered[min(len(ordered) - 1, math.ceil(0.9 * len(ordered)) - 1)]
+
+
+def ms(seconds: float) -> str:
+    return f"{seconds * 1000:.1f}" if seconds < 10 else f"{seconds * 1000:.0f}"
