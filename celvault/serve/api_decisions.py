@@ -8,7 +8,7 @@ from fastapi import APIRouter, Body, Depends
 
 from celvault.errors import CelvaultError
 
-from .deps import bound, state
+from .deps import paged, state
 from .state import AppState, check_id
 
 router = APIRouter()
@@ -115,9 +115,7 @@ def decisions(offset: int = 0, limit: int = 50, st: AppState = Depends(state)):
     from celvault.catalog.decisions import history
 
     rows = st.cached("decisions", ("decisions",), lambda: history(st.catalog)[::-1])
-    limit, offset = bound(limit), max(0, offset)
-    return {"total": len(rows), "decisions": rows[offset:offset + limit],
-            "next_offset": offset + limit if offset + limit < len(rows) else None}
+    return paged(rows, offset, limit, "decisions")
 
 
 @router.post("/api/duplicates/{frame_id}/unlink")

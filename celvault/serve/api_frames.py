@@ -9,7 +9,7 @@ from fastapi import APIRouter, Depends
 from celvault.catalog.store import sql_str
 from celvault.queries.pages import page, row_address
 
-from .deps import bound, colour, present, state
+from .deps import bound, colour, paged, present, state
 from .state import AppState, check_id
 
 router = APIRouter()
@@ -30,9 +30,7 @@ def _not_found(what: str):
 def episodes(offset: int = 0, limit: int = 100, st: AppState = Depends(state)):
     ds = st.catalog.dataset("episodes")
     rows = ds.to_table(columns=present(st.catalog, "episodes", EPISODE_COLUMNS)).to_pylist()  # one row per episode
-    limit, offset = bound(limit), max(0, offset)
-    return {"total": len(rows), "episodes": rows[offset:offset + limit],
-            "next_offset": offset + limit if offset + limit < len(rows) else None}
+    return paged(rows, offset, limit, "episodes")
 
 
 @router.get("/api/episodes/{episode_id}/shots")

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Body, Depends
 
-from .deps import bound, colour, state
+from .deps import colour, paged, state
 from .state import AppState
 
 router = APIRouter()
@@ -21,10 +21,8 @@ def identities(offset: int = 0, limit: int = 60, st: AppState = Depends(state)):
     from celvault.catalog.identities import list_identities
 
     found = st.cached("identities", ("characters", "layers"), lambda: list_identities(st.catalog))
-    rows, limit, offset = found["characters"], bound(limit), max(0, offset)
-    return {"total": len(rows), "unassigned": found["unassigned"],
-            "identities": [_public(r, 4) for r in rows[offset:offset + limit]],
-            "next_offset": offset + limit if offset + limit < len(rows) else None}
+    return {"unassigned": found["unassigned"],
+            **paged(found["characters"], offset, limit, "identities", lambda r: _public(r, 4))}
 
 
 def _members(st: AppState, cluster_id: int) -> tuple[dict, list[dict]]:
@@ -46,10 +44,7 @@ def identity(cluster_id: int, st: AppState = Depends(state)):
 def members(cluster_id: int, offset: int = 0, limit: int = 60, st: AppState = Depends(state)):
     """Member layers closest to the centroid first (cosine distance of layers.embedding)."""
     row, found = _members(st, cluster_id)
-    limit, offset = bound(limit), max(0, offset)
-    return {"cluster_id": row["cluster_id"], "name": row["name"], "total": len(found),
-            "members": found[offset:offset + limit],
-            "next_offset": offset + limit if offset + limit < len(found) else None}
+    return {"cluster_id": row["cluster_id"], "name": row["name"], **paged(found, offset, limit, "members")}
 
 
 @router.post("/api/identities/{cluster_id}/name")
