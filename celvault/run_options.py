@@ -15,3 +15,6 @@ class RunOptions:
     batch_size: int | None = None  # rows per model call (None: the stage's default)
     download: bool = True  # fetch missing weights through each library (models.download)
     episode_ids: tuple[str, ...] | None = None  # only these episodes (None: all)
+    workers: int | None = None  # CPU worker processes for row stages (None: one per core; 1: serial in-process)
+    executor: str = "local"  # local | ray
+    address: str | None = None  # the Ray cluster (ray://host:10001, auto); None: a local Ray

@@ -10,6 +10,7 @@ from __future__ import annotations
 import pyarrow as pa
 
 from celvault.registry import register
+from celvault.timing import phase
 
 from .base import CHARACTER_LAYERS, REPRESENTATIVE_FRAMES
 from .row_stage import Target
@@ -54,7 +55,8 @@ class CaptionStage(ModelStage):
         return {self.backend: self.model.params()}
 
     def run(self, rows: pa.Table) -> dict:
-        described = self.model.describe(pictures_in(rows, self.key))
+        with phase("pre"):  # the backend's own work; its model call is marked `model`
+            described = self.model.describe(pictures_in(rows, self.key))
         self._methods[self.model.model_id] += rows.num_rows
         return {self.column: described, f"{self.column}_model": [self.model.model_id] * rows.num_rows}
 

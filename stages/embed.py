@@ -14,6 +14,7 @@ import pyarrow as pa
 
 from celvault.catalog.indexes import INDEX_TYPES
 from celvault.registry import register
+from celvault.timing import phase
 from celvault.settings import StageSettings, setting
 
 from .base import CHARACTER_LAYERS, REPRESENTATIVE_FRAMES, IndexSpec
@@ -72,7 +73,8 @@ class EmbedStage(ModelStage):
         return {self.backend: self.model.params()}
 
     def run(self, rows: pa.Table) -> dict:
-        vectors = self.model.embed_images(pictures_in(rows, self.key))
+        with phase("pre"):  # the backend's own work; its model call is marked `model`
+            vectors = self.model.embed_images(pictures_in(rows, self.key))
         self._methods[self.model.model_id] += rows.num_rows
         flat = pa.array(vectors.reshape(-1), pa.float32())
         return {EMBEDDING: pa.FixedSizeListArray.from_arrays(flat, self.model.dim),

@@ -11,12 +11,18 @@ from celvault.catalog import Catalog
 from celvault.catalog.fill import and_filters
 from celvault.catalog.store import sql_in, sql_str
 from celvault.media.codec import decode_frame
+from celvault.timing import phase
 
 LAYER_MASK = pa.struct([("bbox", pa.list_(pa.int32())), ("mask", pa.large_binary())])
 
 
 def with_inputs(catalog: Catalog, stage, rows: pa.Table) -> pa.Table:
     """`rows` (key + declared input columns) with the declared media and layers joined."""
+    with phase("fetch"):
+        return _with_inputs(catalog, stage, rows)
+
+
+def _with_inputs(catalog: Catalog, stage, rows: pa.Table) -> pa.Table:
     keys = rows.column(stage.key).to_pylist()
     if stage.media:
         media = catalog.read(stage.media, [stage.key, "data"], sql_in(stage.key, keys))
@@ -47,13 +53,14 @@ class ShotFrames:
 
     def __call__(self, episode_id: str, shot_index: int, limit: int) -> list[tuple[str, np.ndarray]]:
         where = f"episode_id = {sql_str(episode_id)} AND shot_index = {int(shot_index)}"
-        ids = sorted(self.catalog.read("frames", ["frame_id"], where).column("frame_id").to_pylist())
-        if len(ids) > limit:
-            ids = [ids[i] for i in np.linspace(0, len(ids) - 1, limit).round().astype(int)]
-        if not ids:
-            return []
-        media = self.catalog.read("frame_media", ["frame_id", "data"], sql_in("frame_id", ids))
-        data = dict(zip(media.column("frame_id").to_pylist(), media.column("data").to_pylist()))
+        with phase("fetch"):
+            ids = sorted(self.catalog.read("frames", ["frame_id"], where).column("frame_id").to_pylist())
+            if len(ids) > limit:
+                ids = [ids[i] for i in np.linspace(0, len(ids) - 1, limit).round().astype(int)]
+            if not ids:
+                return []
+            media = self.catalog.read("frame_media", ["frame_id", "data"], sql_in("frame_id", ids))
+            data = dict(zip(media.column("frame_id").to_pylist(), media.column("data").to_pylist()))
         return [(fid, decode_frame(data.get(fid), fid)) for fid in ids]
 
 

@@ -69,6 +69,8 @@ def build_stages(name: str, config: Config, run: RunOptions | None = None) -> li
         one = dataclasses.replace(settings, backend=backend)
         stage = cls(one, run, uses)
         parts += stage.parts() if hasattr(stage, "parts") else [stage]
+    for part in parts:
+        part.config_data = config.data  # what a worker process or machine rebuilds the part from
     return parts
 
 

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 import pyarrow as pa
 
 from celvault.registry import register
+from celvault.timing import phase
 from celvault.settings import StageSettings, setting
 
 from .base import REPRESENTATIVE_FRAMES, IndexSpec
@@ -88,7 +89,8 @@ class SegmentStage(ModelStage):
         from .backends.segmenter import Segmentation
 
         small = [min(f.rgb.shape[:2]) < MIN_SIDE for f in frames]
-        done = iter(self.model.segment([f for f, s in zip(frames, small) if not s]) if not all(small) else [])
+        with phase("pre"):  # the backend's own work; its model call is marked `model`
+            done = iter(self.model.segment([f for f, s in zip(frames, small) if not s]) if not all(small) else [])
         return [Segmentation("none", skipped=f"frame too small ({f.rgb.shape[1]}x{f.rgb.shape[0]}, under "
                                              f"{MIN_SIDE} px a side)") if s else next(done)
                 for f, s in zip(frames, small)]

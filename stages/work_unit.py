@@ -19,6 +19,7 @@ from celvault.catalog import Catalog
 from celvault.catalog.fill import and_filters, write_columns
 from celvault.catalog.store import sql_in
 from celvault.run_options import RunOptions
+from celvault.timing import phase
 
 from .inputs import with_inputs
 from .row_errors import error_rows, run_isolated
@@ -54,7 +55,8 @@ def compute(catalog: Catalog, stage, rows: pa.Table, batch_size: int, on_batch=N
     parts = []
     for start in range(0, rows.num_rows, batch_size):
         batch = with_inputs(catalog, stage, rows.slice(start, batch_size))
-        worked, failed = run_isolated(stage, batch)
+        with phase("post"):  # what the stage does around its backend (which marks pre and model)
+            worked, failed = run_isolated(stage, batch)
         for done, cols in worked:
             for table in stage.owns:
                 made = cols.get(table)
@@ -84,6 +86,11 @@ def _outputs(stage, batch: pa.Table, cols: dict, cid: str, resets) -> pa.Table:
 
 def commit(catalog: Catalog, stage, result: UnitResult) -> None:
     """Write one unit's result: old owned rows out, new owned rows in (media first), columns last."""
+    with phase("commit"):
+        _commit(catalog, stage, result)
+
+
+def _commit(catalog: Catalog, stage, result: UnitResult) -> None:
     for table, where in reversed(list(stage.owns.items())):  # pointers first, then media
         catalog.delete(table, and_filters(sql_in(stage.key, result.keys), where))
     for table in stage.owns:

@@ -23,10 +23,11 @@ HEAVY = ("torch", "open_clip", "sam2", "transformers", "onnxruntime", "rembg")
 
 
 def test_names_sections_and_stage_order_come_from_the_declarations():
-    assert registry.names("segmenter") == ["isnet-anime", "isnet-general-use", "plate", "sam2", "u2net", "u2netp"]
-    assert registry.names("inpainter") == ["lama", "plate", "telea"]
-    assert registry.names("embedder") == ["open_clip", "palette"]
-    assert registry.names("captioner") == ["blip", "wd14"]
+    assert registry.names("segmenter") == ["isnet-anime", "isnet-general-use", "null", "plate", "sam2",
+                                             "u2net", "u2netp"]
+    assert registry.names("inpainter") == ["lama", "null", "plate", "telea"]
+    assert registry.names("embedder") == ["null", "open_clip", "palette"]
+    assert registry.names("captioner") == ["blip", "null", "wd14"]
     assert set(registry.sections("segmenter")) == {"rembg", "sam2", "plate"}
     assert set(registry.sections("inpainter")) == {"lama", "telea", "plate"}
     assert registry.sections("segmenter")["plate"] is not registry.sections("inpainter")["plate"]

@@ -7,9 +7,15 @@ import cv2
 import numpy as np
 
 from celvault.errors import CatalogError
+from celvault.timing import phase
 
 
 def png(img: np.ndarray, level: int = 1) -> bytes:
+    with phase("encode"):
+        return _png(img, level)
+
+
+def _png(img: np.ndarray, level: int) -> bytes:
     if img.ndim == 3 and img.shape[2] == 3:
         img = cv2.cvtColor(img, cv2.COLOR_RGB2BGR)
     elif img.ndim == 3 and img.shape[2] == 4:
@@ -21,7 +27,8 @@ def png(img: np.ndarray, level: int = 1) -> bytes:
 
 
 def decode_png(data: bytes, flags: int = cv2.IMREAD_UNCHANGED) -> np.ndarray:
-    img = cv2.imdecode(np.frombuffer(data, np.uint8), flags)
+    with phase("decode"):
+        img = cv2.imdecode(np.frombuffer(data, np.uint8), flags)
     if img is None:
         raise CatalogError("a stored layer image cannot be decoded")
     if img.ndim == 3 and img.shape[2] == 4:
@@ -32,10 +39,11 @@ def decode_png(data: bytes, flags: int = cv2.IMREAD_UNCHANGED) -> np.ndarray:
 
 
 def decode_frame(data: bytes | None, frame_id: str) -> np.ndarray:
-    img = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_COLOR) if data else None
-    if img is None:
-        raise CatalogError(f"frame {frame_id}: stored image cannot be decoded")
-    return cv2.cvtColor(img, cv2.COLOR_BGR2RGB)
+    with phase("decode"):
+        img = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_COLOR) if data else None
+        if img is None:
+            raise CatalogError(f"frame {frame_id}: stored image cannot be decoded")
+        return cv2.cvtColor(img, cv2.COLOR_BGR2RGB)
 
 
 def union_mask(height: int, width: int, bboxes: list, masks: list[bytes]) -> np.ndarray:

@@ -12,6 +12,7 @@ import pyarrow as pa
 
 from celvault.registry import register
 from celvault.settings import setting
+from celvault.timing import phase
 
 from .captioners import Captioner
 from .hub_files import transformers_repo
@@ -66,6 +67,7 @@ class BlipCaptioner(Captioner):
             inputs = {k: v.to(self.device) for k, v in inputs.items()}
             inputs["pixel_values"] = inputs["pixel_values"].to(self._net.dtype)
             with torch.inference_mode():
-                ids = self._net.generate(**inputs, max_new_tokens=self.max_new_tokens, num_beams=self.num_beams)
+                with phase("model"):
+                    ids = self._net.generate(**inputs, max_new_tokens=self.max_new_tokens, num_beams=self.num_beams)
             out += [" ".join(t.split()) for t in self._processor.batch_decode(ids, skip_special_tokens=True)]
         return out

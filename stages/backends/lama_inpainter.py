@@ -10,6 +10,7 @@ import numpy as np
 
 from celvault.registry import register
 from celvault.settings import setting
+from celvault.timing import phase
 
 from .inpainters import Inpainter
 from .weights import ModelSpec
@@ -73,7 +74,8 @@ class LamaInpainter(Inpainter):
         lama = self._load()
         pairs = [prepare_img_and_mask(f.rgb, (m * 255).astype(np.uint8), lama.device) for f, m in zip(frames, masks)]
         with torch.inference_mode():
-            out = lama.model(torch.cat([p[0] for p in pairs]), torch.cat([p[1] for p in pairs]))
+            with phase("model"):
+                out = lama.model(torch.cat([p[0] for p in pairs]), torch.cat([p[1] for p in pairs]))
         out = (out.permute(0, 2, 3, 1).float().cpu().numpy().clip(0, 1) * 255).astype(np.uint8)
         return [o[: f.rgb.shape[0], : f.rgb.shape[1]] for o, f in zip(out, frames)]
 

@@ -17,6 +17,7 @@ import numpy as np
 from celvault.errors import ConfigError
 from celvault.registry import register
 from celvault.settings import setting
+from celvault.timing import phase
 
 from .embedders import Embedder, normalise
 from .hub_files import HubRepo, LocalFile
@@ -139,7 +140,8 @@ class OpenClipEmbedder(Embedder):
         for start in range(0, len(images), step):
             batch = torch.stack([self._preprocess(to_pil(img)) for img in images[start:start + step]])
             with torch.inference_mode(), self._autocast():
-                out.append(self._net.encode_image(batch.to(self.device)).float().cpu().numpy())
+                with phase("model"):
+                    out.append(self._net.encode_image(batch.to(self.device)).float().cpu().numpy())
         return normalise(np.concatenate(out)) if out else np.zeros((0, self.dim), np.float32)
 
     def embed_text(self, texts: list[str]) -> np.ndarray:

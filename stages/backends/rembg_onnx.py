@@ -18,6 +18,7 @@ import numpy as np
 
 from celvault.registry import register
 from celvault.settings import setting
+from celvault.timing import phase
 
 from .device import onnx_providers
 from .segmenter import Segmentation, Segmenter
@@ -121,14 +122,16 @@ class RembgSegmenter(Segmenter):
     def _infer(self, batch: np.ndarray) -> np.ndarray:
         sess = self._load()
         feed = sess.get_inputs()[0].name
-        return sess.run(None, {feed: batch})[0][:, 0]
+        with phase("model"):
+            return sess.run(None, {feed: batch})[0][:, 0]
 
     def soft_alphas(self, images: list[np.ndarray]) -> list[np.ndarray]:
         if self._one_by_one:  # rembg's own session, one image per call
             from PIL import Image
 
             sess = self._load()
-            return [np.asarray(sess.predict(Image.fromarray(im))[0]) for im in images]
+            with phase("model"):
+                return [np.asarray(sess.predict(Image.fromarray(im))[0]) for im in images]
         inputs = list(self._pool.map(lambda im: preprocess(im, self.side, self.std), images))
         step = self.options.batch
         preds = []

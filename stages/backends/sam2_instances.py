@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 from celvault.registry import register
 from celvault.settings import setting
+from celvault.timing import phase
 
 from .segmenter import Segmentation, Segmenter
 from .weights import HubModel
@@ -73,6 +74,7 @@ class Sam2Segmenter(Segmenter):
         out = []
         with torch.inference_mode():
             for f in frames:
-                masks = [a["segmentation"] for a in gen.generate(f.rgb)]
+                with phase("model"):
+                    masks = [a["segmentation"] for a in gen.generate(f.rgb)]
                 out.append(Segmentation("sam2", masks=masks))
         return out

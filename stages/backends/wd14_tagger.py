@@ -20,6 +20,7 @@ import pyarrow as pa
 from celvault.errors import CatalogError
 from celvault.registry import register
 from celvault.settings import setting
+from celvault.timing import phase
 
 from .captioners import Captioner
 from .device import onnx_providers
@@ -99,7 +100,8 @@ class Wd14Tagger(Captioner):
         out = []
         for start in range(0, len(images), step):
             batch = np.stack([square_on_white(on_white(img), self._size)[..., ::-1] for img in images[start:start + step]])
-            out.append(self._session.run(None, {inp: batch.astype(np.float32)})[0])
+            with phase("model"):
+                out.append(self._session.run(None, {inp: batch.astype(np.float32)})[0])
         return np.concatenate(out) if out else np.zeros((0, len(self._names)), np.float32)
 
     def describe(self, images) -> list[list[str]]:
