@@ -44,6 +44,7 @@ class Stage:
     Settings: ClassVar[type] = StageSettings
     default_backend: ClassVar[str] = "builtin"
     uses: ClassVar[list[str]] = []  # other stages whose settings this one reads (tag: embed's model)
+    config_data: dict | None = None  # the configuration it was built from (build_stages sets it)
 
     def __init__(self, settings: StageSettings | dict | None = None, run: RunOptions | None = None,
                  uses: dict[str, StageSettings] | None = None):
@@ -98,6 +99,20 @@ class Stage:
     def summary(self) -> list[str]:
         """Lines for the run report (e.g. how many frames each method handled)."""
         return []
+
+    def take_tallies(self) -> dict:
+        """The counts behind `summary` made since the last call, cleared (a worker process
+        hands them to the driver's copy of the stage with `add_tallies`)."""
+        counts = getattr(self, "_methods", None)
+        if not counts:
+            return {}
+        taken = dict(counts)
+        counts.clear()
+        return taken
+
+    def add_tallies(self, counts: dict) -> None:
+        if counts:
+            self._methods.update(counts)
 
     def indexes(self) -> list[IndexSpec]:
         """Indexes the runner keeps current after this stage wrote (queries rely on them)."""

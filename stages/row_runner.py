@@ -11,6 +11,7 @@ from celvault.catalog.store import sql_str
 from celvault.progress import Progress
 
 from .inputs import ReadOnlyView, ShotFrames
+from .pipelined import fill_rows_pipelined, worker_count
 from .row_errors import ErrorTally
 from .work_unit import commit, compute
 
@@ -29,19 +30,30 @@ def selection(stage, scope: str | None, force: bool, redo: bool, has_errors: boo
 
 
 def fill_rows(catalog: Catalog, stage, select: str | None, batch_size: int, progress: Progress,
-              tally: ErrorTally) -> tuple[int, int]:
-    """Compute and commit every pending unit; (rows, units)."""
+              tally: ErrorTally, todo: int = 0) -> tuple[int, int]:
+    """Compute and commit every pending unit; (rows, units). The run options choose where:
+    Ray (`executor: ray`), worker processes on this machine (`workers`, by default one per core
+    when there are `todo` rows enough to share), or this process."""
+    opts = stage.run_options
+    if opts.executor == "ray":
+        from .ray_executor import fill_rows_ray
+
+        return fill_rows_ray(catalog, stage, select, batch_size, progress, tally)
+    cols = [stage.key] + [c for c in stage.inputs if c != stage.key]
+    units = pending_by_fragment(catalog.dataset(stage.table), cols, select)
+    workers = worker_count(opts.workers, todo, batch_size) if stage.config_data is not None else 1
+    if workers > 1:
+        return fill_rows_pipelined(catalog, stage, units, batch_size, workers, progress, tally)
     if stage.shot_frames_needed:
         stage.shot_frames = ShotFrames(catalog)
-    cols = [stage.key] + [c for c in stage.inputs if c != stage.key]
-    rows_done = units = 0
-    for _fragment, rows in pending_by_fragment(catalog.dataset(stage.table), cols, select):
+    rows_done = done = 0
+    for _fragment, rows in units:
         result = compute(catalog, stage, rows, batch_size, progress.advance)
         tally.add(result.failed)
         commit(catalog, stage, result)
         rows_done += rows.num_rows
-        units += 1
-    return rows_done, units
+        done += 1
+    return rows_done, done
 
 
 def pending_fragments(catalog: Catalog, stage, select: str | None) -> list[int]:

@@ -140,7 +140,7 @@ def _run_rows(catalog, stage, report, scope, progress, cleanup_after_s, t0) -> S
     if todo:
         progress.start(stage.name, todo)
         report.rows, report.fragments = fill_rows(catalog, stage, select, opts.batch_size or stage.default_batch_size,
-                                                  progress, tally)
+                                                  progress, tally, todo)
     t_link = time.perf_counter()
     report.fill_seconds = t_link - t_fill
     if linked:

@@ -109,6 +109,14 @@ def read_unit(catalog: Catalog, stage, unit: WorkUnit) -> pa.Table:
 
 def execute(unit: WorkUnit) -> UnitResult:
     """Compute a unit from its description alone (in another process or on another machine)."""
+    catalog, stage = open_part(unit)
+    rows = read_unit(catalog, stage, unit)
+    return compute(catalog, stage, rows, unit.run.batch_size or stage.default_batch_size)
+
+
+def open_part(unit: WorkUnit):
+    """(catalogue, stage part) rebuilt from a unit's description, weights checked: what a
+    worker process or machine does once before computing units of that part."""
     from celvault.config import Config
     from celvault.errors import ConfigError
 
@@ -125,8 +133,29 @@ def execute(unit: WorkUnit) -> UnitResult:
                           f"the driver expects {unit.config_id}")
     stage.shot_frames = _shot_reader(catalog, stage)
     stage.prepare()
-    rows = read_unit(catalog, stage, unit)
-    return compute(catalog, stage, rows, unit.run.batch_size or stage.default_batch_size)
+    return catalog, stage
+
+
+def describe(catalog_path: str, stage, fragment_id: int = -1, select: str | None = None) -> WorkUnit:
+    """The unit description of `stage` (a built part) for one fragment (-1: none in particular)."""
+    return WorkUnit(str(catalog_path), stage.name, stage.table, stage.backend, stage.config_data,
+                    stage.run_options, fragment_id, select, stage.config_id())
+
+
+def merge(results: list[UnitResult]) -> UnitResult:
+    """Results of consecutive batches of one unit as one result, in order (as `compute` of
+    the whole unit would have made it)."""
+    merged = UnitResult([], pa.table({}))
+    columns = []
+    for r in results:
+        merged.keys += r.keys
+        merged.failed += r.failed
+        for table, made in r.owned.items():
+            merged.owned.setdefault(table, []).extend(made)
+        if r.columns.num_rows:
+            columns.append(r.columns)
+    merged.columns = pa.concat_tables([c.select(columns[0].column_names) for c in columns]) if columns else pa.table({})
+    return merged
 
 
 def _shot_reader(catalog: Catalog, stage):

@@ -21,11 +21,17 @@ from .output import emit
               help="Pixels the character mask grows by before inpainting (default 20).")
 @click.option("--recluster", is_flag=True,
               help="cluster: fit identities again over every layer (names carry over by shared members).")
+@click.option("--workers", type=click.IntRange(min=1), default=None, metavar="N",
+              help="Worker processes for the row stages [default: one per core; 1 runs in this process].")
+@click.option("--executor", type=click.Choice(["local", "ray"]), default="local", show_default=True,
+              help="local: this machine; ray: the tasks and actors of a Ray cluster (pip install -e \".[ray]\").")
+@click.option("--address", default=None, metavar="ADDR",
+              help="With --executor ray: the cluster (auto, ray://HOST:10001); default: a Ray started here.")
 @catalog_options
 @output_options()
 @writes_catalog("run")
-def run(stages, episodes, force, redo, device, batch_size, backends, preset, dilate, recluster, catalog_path,
-        config_path, profile, as_json, quiet):
+def run(stages, episodes, force, redo, device, batch_size, backends, preset, dilate, recluster, workers, executor,
+        address, catalog_path, config_path, profile, as_json, quiet):
     """Run stages (all, in pipeline order, when none is named) over rows still missing.
 
     \b
@@ -39,7 +45,9 @@ def run(stages, episodes, force, redo, device, batch_size, backends, preset, dil
       cluster  character identities; new episodes join the named ones
 
     Work is committed fragment by fragment: an interrupted run resumes where it stopped, and
-    a run with nothing missing does nothing.
+    a run with nothing missing does nothing. Batches are computed by one worker process per
+    core while the finished ones are committed (--workers); --executor ray spreads them over a
+    Ray cluster (README, "Scale out"). Every executor writes the same catalogue.
     """
     from celvault.catalog.episodes import resolve_episodes
     from celvault.run_options import RunOptions
@@ -48,8 +56,11 @@ def run(stages, episodes, force, redo, device, batch_size, backends, preset, dil
     config = load_config(config_path, profile, _overrides(backends, preset, dilate))
     catalog = open_catalog(catalog_path, config)
     ids = resolve_episodes(catalog, list(episodes)) if episodes else None
+    if address and executor != "ray":
+        raise click.BadParameter("--address names a Ray cluster: use it with --executor ray", param_hint="--address")
     options = RunOptions(force=force, redo=redo, recluster=recluster, device=device, batch_size=batch_size,
-                         download=download_allowed(config), episode_ids=tuple(ids) if ids else None)
+                         download=download_allowed(config), episode_ids=tuple(ids) if ids else None,
+                         workers=workers, executor=executor, address=address)
     try:
         reports = run_pipeline(catalog, config, list(stages) or None, options, progress=progress(quiet, as_json),
                                on_report=None if as_json else _show)

@@ -1,0 +1,117 @@
+"""The pipelined local executor: a row stage's batches computed by worker processes while the
+driver commits, so every core works (and a GPU model is fed by several processes at once).
+
+Each worker process (started with `spawn`) rebuilds the stage part once from its description
+(stages/work_unit.py: registry, configuration, config id checked, weights located) and then
+computes batches: it fetches the batch's media from the catalogue, decodes, runs the stage
+and its backend, and encodes the new layers; it hands back the batch's result, the counts
+behind the stage's report and the seconds per phase. The driver reads only keys and small
+input columns, keeps at most `2 x workers` batches in flight (memory stays flat whatever the
+episode's length), puts a unit's batch results back in order and commits the unit exactly as
+the serial path does: same batches, same ids, same rows, same media bytes.
+
+A unit (one fragment's pending rows) is committed before the next unit's batches start, so a
+kill loses at most the unit in flight, as with the serial path.
+"""
+
+from __future__ import annotations
+
+import os
+import pickle
+from collections import deque
+from concurrent.futures import ProcessPoolExecutor
+
+from celvault.errors import CelvaultError
+from celvault.timing import PhaseClock, active
+
+from .row_errors import ErrorTally, message
+from .work_unit import WorkUnit, commit, compute, describe, merge
+
+_PART = None  # (catalogue, stage part) of this worker process
+
+
+class WorkerFailed(CelvaultError):
+    """A worker process raised something that cannot cross a process boundary as itself."""
+
+
+def cores() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not Linux
+        return os.cpu_count() or 1
+
+
+def worker_count(requested: int | None, rows: int, batch_size: int) -> int:
+    """Processes to use: `requested`, or one per core when there are enough batches to share
+    (a couple of batches run serially: starting processes would cost more than they save)."""
+    if requested is not None:
+        return max(1, requested)
+    n = cores()
+    return n if rows >= 4 * n * batch_size else 1
+
+
+def _start(unit: WorkUnit, threads: int) -> None:
+    """Worker initializer: native libraries get this process's share of the cores, then the
+    stage part is rebuilt (its model loads on first use, once per process)."""
+    for var in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS"):
+        os.environ[var] = str(threads)
+    import cv2
+
+    cv2.setNumThreads(threads)
+    global _PART
+    from .work_unit import open_part
+
+    _PART = open_part(unit)
+    try:
+        import torch  # only when the stage already imported it
+
+        torch.set_num_threads(threads)
+    except ImportError:
+        pass
+
+
+def _batch(rows, batch_size: int):
+    """One batch, computed in a worker: (result, report counts, seconds per phase)."""
+    catalog, stage = _PART
+    try:
+        with PhaseClock() as clock:
+            result = compute(catalog, stage, rows, batch_size)
+        return result, stage.take_tallies(), dict(clock.seconds)
+    except Exception as exc:
+        try:
+            pickle.loads(pickle.dumps(exc))
+        except Exception:  # noqa: BLE001 - an exception the driver could not unpickle
+            raise WorkerFailed(message(exc)) from None
+        raise
+
+
+def fill_rows_pipelined(catalog, stage, units, batch_size: int, workers: int, progress,
+                        tally: ErrorTally) -> tuple[int, int]:
+    """Compute `units` ((fragment id, rows) pairs, in order) on `workers` processes and commit
+    each unit in the driver; (rows, units)."""
+    import multiprocessing
+
+    threads = max(1, cores() // workers)
+    unit = describe(catalog.path, stage)
+    rows_done = done = 0
+    clock = active()
+    with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"),
+                             initializer=_start, initargs=(unit, threads)) as pool:
+        for _fragment, rows in units:
+            batches = deque(rows.slice(s, batch_size) for s in range(0, rows.num_rows, batch_size))
+            running, results = deque(), []
+            while batches or running:
+                while batches and len(running) < 2 * workers:
+                    running.append(pool.submit(_batch, batches.popleft(), batch_size))
+                result, counts, seconds = running.popleft().result()
+                stage.add_tallies(counts)
+                if clock is not None:
+                    clock.add(seconds)
+                results.append(result)
+                progress.advance(len(result.keys))
+            merged = merge(results)
+            tally.add(merged.failed)
+            commit(catalog, stage, merged)
+            rows_done += rows.num_rows
+            done += 1
+    return rows_done, done
