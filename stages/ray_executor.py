@@ -18,8 +18,10 @@ every node (see docs/scale-out.md).
 
 from __future__ import annotations
 
+import logging
 import os
 import signal
+import warnings
 from collections import deque
 from pathlib import Path
 
@@ -63,11 +65,14 @@ def connect(address: str | None):
     or to a Ray started on this machine for the run. A process connects once."""
     ray = require_ray()
     if not ray.is_initialized():
+        quiet = {"log_to_driver": False, "logging_level": logging.WARNING}
         try:
-            if address:
-                ray.init(address=address, log_to_driver=False)
-            else:
-                ray.init(log_to_driver=False, include_dashboard=False)
+            with warnings.catch_warnings():  # Ray's processes exec at once: Lance's fork warning does not apply
+                warnings.filterwarnings("ignore", "lance is not fork-safe")
+                if address:
+                    ray.init(address=address, **quiet)
+                else:
+                    ray.init(include_dashboard=False, **quiet)
         except ConnectionError as exc:
             raise ConfigError(f"cannot reach the Ray cluster at {address or 'RAY_ADDRESS'}: {exc}") from None
     return ray

@@ -1,8 +1,9 @@
 """`--executor ray` on a local three-node Ray cluster (ray.cluster_utils.Cluster, one CPU
 each, the catalogue a local folder every node reaches): the row stages and a season's
 ingest make the catalogue the local executor makes, byte for byte; a worker process killed
-mid-stage (one per stage part, and one mid-ingest) is retried and nothing is duplicated.
-Without Ray, `--executor ray` is a one-line error that says how to install it."""
+mid-stage (a task's, an actor's, an ingest task's) is retried and nothing is duplicated; a
+driver killed between two commits of a unit resumes to the same catalogue. Without Ray,
+`--executor ray` is a one-line error that says how to install it."""
 
 from __future__ import annotations
 
@@ -126,13 +127,17 @@ def test_a_worker_killed_mid_stage_is_retried_without_duplicates(cluster, season
     shutil.copytree(season / "base.db", tmp_path / "killed.db")
     marks = tmp_path / "marks"
     marks.mkdir()
-    monkeypatch.setenv(KILL_MARKER, str(marks))  # one worker of every stage part dies once
+    spared = ["inpaint.frames", "embed.frames", "embed.layers"]  # an actor restart is a few seconds each
+    for name in spared:
+        (marks / name).touch()
+    monkeypatch.setenv(KILL_MARKER, str(marks))  # a dedup task's worker and a segment actor die once each
     t0 = time.perf_counter()
     reports, _ = _run_on_ray(monkeypatch, cluster, tmp_path / "killed.db", season)
-    print(f"row stages on ray, a worker killed in each: {time.perf_counter() - t0:.1f}s")
-    killed = sorted(p.name for p in marks.iterdir())
-    assert killed == sorted(f"{p.name}.{p.table}" for s in ROW_STAGES
-                            for p in build_stages(s, _config(season), RunOptions(download=False)))
+    print(f"row stages on ray, a task and an actor killed: {time.perf_counter() - t0:.1f}s")
+    killed = sorted(p.name for p in marks.iterdir() if p.name not in spared)
+    assert killed == ["dedup.frames", "segment.frames"]
+    parts = {f"{p.name}.{p.table}" for s in ROW_STAGES for p in build_stages(s, _config(season), RunOptions(download=False))}
+    assert set(spared) | set(killed) == parts
     assert all(r.status == "done" for r in reports), reports
     _assert_same(tmp_path / "killed.db", season / "serial.db")
 
@@ -165,3 +170,48 @@ def test_without_ray_the_ray_executor_says_how_to_install_it(monkeypatch, tmp_pa
     with pytest.raises(CelvaultError) as err:
         fill_rows_ray(None, None, None, 1, None, None)
     assert "pip install -e \".[ray]\"" in str(err.value) and "\n" not in str(err.value)
+
+
+DRIVER = """
+import os, signal, sys
+from celvault.catalog import Catalog
+from celvault.config import Config
+from celvault.run_options import RunOptions
+from celvault.stages import ray_executor
+from celvault.stages.runner import run_pipeline
+
+path, config, address = sys.argv[1:4]
+commit = ray_executor.commit_unit
+seen = []
+
+def dies_mid_commit(catalog, stage, written):
+    seen.append(stage.name)
+    if seen.count("segment") == 2:  # its layers and media in, its columns not: then the driver dies
+        written.columns = None
+        commit(catalog, stage, written)
+        os.kill(os.getpid(), signal.SIGKILL)
+    commit(catalog, stage, written)
+
+ray_executor.commit_unit = dies_mid_commit
+run = RunOptions(download=False, executor="ray", address=address)
+run_pipeline(Catalog.open(path, rows_per_fragment=6), Config.load("offline", config), %r, run=run)
+""" % ROW_STAGES
+
+
+def test_a_driver_killed_mid_commit_resumes_to_the_same_catalogue(cluster, season, monkeypatch, tmp_path):
+    import subprocess
+
+    shutil.copytree(season / "base.db", tmp_path / "resumed.db")
+    t0 = time.perf_counter()
+    done = subprocess.run([sys.executable, "-c", DRIVER, str(tmp_path / "resumed.db"), str(season / "small.yaml"),
+                           cluster.address], capture_output=True, text=True, timeout=120)
+    assert done.returncode == -9, done.stderr[-2000:]
+    cat = _open(tmp_path / "resumed.db")
+    assert cat.count("layers") > 0 and cat.count("frames", "segment_method IS NULL") > 0  # stopped half way
+    reports, calls = _run_on_ray(monkeypatch, cluster, tmp_path / "resumed.db", season)
+    print(f"driver killed, then resumed on ray: {time.perf_counter() - t0:.1f}s")
+    assert "segment" in calls and all(r.status in ("done", "nothing-to-do") for r in reports), reports
+    _assert_same(tmp_path / "resumed.db", season / "serial.db")
+    runs = _open(tmp_path / "resumed.db").read("runs", ["stage", "target", "status"]).to_pylist()
+    assert {r["status"] for r in runs} == {"finished"}
+    assert len(runs) == len({(r["stage"], r["target"]) for r in runs})  # the killed run's row was taken over
