@@ -6,6 +6,7 @@ import cv2
 import numpy as np
 
 from celvault.errors import ConfigError
+from celvault.media.codec import png_params
 
 FORMATS = ("png", "webp")
 
@@ -13,7 +14,7 @@ FORMATS = ("png", "webp")
 def encode_rgb(rgb: np.ndarray, fmt: str = "png", png_level: int = 1) -> bytes:
     bgr = cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR)
     if fmt == "png":
-        ok, buf = cv2.imencode(".png", bgr, [cv2.IMWRITE_PNG_COMPRESSION, int(png_level)])
+        ok, buf = cv2.imencode(".png", bgr, png_params(int(png_level)))
     elif fmt == "webp":
         ok, buf = cv2.imencode(".webp", bgr, [cv2.IMWRITE_WEBP_QUALITY, 101])  # >100: lossless
     else:

@@ -26,8 +26,16 @@ from .model_stage import ModelStage
 def dilate(mask: np.ndarray, px: int) -> np.ndarray:
     if px <= 0:
         return mask
+    ys, xs = np.nonzero(mask.any(axis=1))[0], np.nonzero(mask.any(axis=0))[0]
+    if not len(ys):
+        return mask.astype(bool)
+    # growth reaches px beyond the mask: dilating the mask's box padded by px is exact
+    y0, y1 = max(0, ys[0] - px), min(mask.shape[0], ys[-1] + 1 + px)
+    x0, x1 = max(0, xs[0] - px), min(mask.shape[1], xs[-1] + 1 + px)
     kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * px + 1, 2 * px + 1))
-    return cv2.dilate(mask.astype(np.uint8), kernel).astype(bool)
+    out = np.zeros(mask.shape, bool)
+    out[y0:y1, x0:x1] = cv2.dilate(mask[y0:y1, x0:x1].astype(np.uint8), kernel).astype(bool)
+    return out
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,7 @@ import pyarrow as pa
 
 from celvault.catalog.ids import layer_id
 
-from celvault.media.codec import decode_frame, png
+from celvault.media.codec import decode_frame, png, png_mask
 
 from .base import IndexSpec
 from .refine import Instance
@@ -57,14 +57,15 @@ class LayerBatch:
 
     def add_character(self, frame: FrameIn, index: int, inst: Instance, method: str, made_by: str) -> None:
         x0, y0, x1, y1 = inst.bbox
-        rgba = np.dstack([frame.rgb[y0:y1, x0:x1], inst.alpha[y0:y1, x0:x1]])
-        mask = (inst.mask[y0:y1, x0:x1] * 255).astype(np.uint8)
-        self._add(frame, "character", index, inst.bbox, inst.area, png(rgba), png(mask), method, made_by)
+        rgba = np.empty((y1 - y0, x1 - x0, 4), np.uint8)
+        rgba[..., :3], rgba[..., 3] = frame.rgb[y0:y1, x0:x1], inst.alpha[y0:y1, x0:x1]
+        self._add(frame, "character", index, inst.bbox, inst.area, png(rgba), png_mask(inst.mask[y0:y1, x0:x1]),
+                  method, made_by)
 
     def add_background(self, frame: FrameIn, rgb: np.ndarray, mask: np.ndarray, method: str, made_by: str) -> None:
         h, w = rgb.shape[:2]
-        self._add(frame, "background", 0, (0, 0, w, h), int(mask.sum()), png(rgb),
-                  png((mask * 255).astype(np.uint8)), method, made_by)
+        self._add(frame, "background", 0, (0, 0, w, h), int(mask.sum()), png(rgb), png_mask(mask), method,
+                  made_by)
 
     def tables(self) -> dict[str, pa.Table]:
         if not self.rows:

@@ -114,7 +114,7 @@ class SegmentStage(ModelStage):
                 found = instances(mask, alpha, lo, hi)
             kept, moved = [], 0
             for inst in found:
-                why = judge(inst.mask, frame.rgb, self.plausible, seg.reference, seg.reference_seen)
+                why = judge(inst.mask, frame.rgb, self.plausible, seg.reference, seg.reference_seen, inst.bbox)
                 if why:
                     self._methods[DROPPED + why] += 1
                     moved += why.startswith(MOVED_BACKGROUND)

@@ -9,6 +9,8 @@ one constant caption. Never use them for a dataset.
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 import numpy as np
 import pyarrow as pa
 
@@ -22,11 +24,15 @@ from .segmenter import Segmentation, Segmenter
 NULL_DIM = 512  # ViT-B/32's size: the same bytes per vector as the default model
 
 
+@lru_cache(maxsize=8)
 def fixed_mask(height: int, width: int) -> np.ndarray:
-    """HxW uint8 soft alpha: an upright ellipse, a third of the frame wide, at its centre."""
+    """HxW uint8 soft alpha: an upright ellipse, a third of the frame wide, at its centre
+    (made once per frame size and shared, read-only)."""
     yy, xx = np.ogrid[:height, :width]
     inside = ((xx - width / 2) / (width / 6)) ** 2 + ((yy - height * 0.55) / (height / 3)) ** 2 <= 1
-    return inside.astype(np.uint8) * 255
+    mask = inside.astype(np.uint8) * 255
+    mask.flags.writeable = False
+    return mask
 
 
 @register("segmenter", "null")
