@@ -51,9 +51,10 @@ def worker_count(requested: int | None, rows: int, batch_size: int) -> int:
 
 
 def _start(unit: WorkUnit, threads: int) -> None:
-    """Worker initializer: native libraries get this process's share of the cores, then the
-    stage part is rebuilt (its model loads on first use, once per process)."""
-    for var in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS"):
+    """Worker initializer: native libraries (OpenCV, torch and BLAS through OMP_NUM_THREADS,
+    onnxruntime through CELVAULT_THREADS) get this process's share of the cores, then the stage
+    part is rebuilt (its model loads on first use, once per process)."""
+    for var in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS", "CELVAULT_THREADS"):
         os.environ[var] = str(threads)
     import cv2
 
@@ -61,19 +62,19 @@ def _start(unit: WorkUnit, threads: int) -> None:
     global _PART
     from .work_unit import open_part
 
-    _PART = open_part(unit)
     try:
-        import torch  # only when the stage already imported it
-
-        torch.set_num_threads(threads)
-    except ImportError:
-        pass
+        _PART = open_part(unit)
+    except Exception as exc:  # noqa: BLE001 - raised again with the first batch, in the driver
+        _PART = exc
+        return
 
 
 def _batch(rows, batch_size: int):
     """One batch, computed in a worker: (result, report counts, seconds per phase)."""
-    catalog, stage = _PART
     try:
+        if isinstance(_PART, Exception):
+            raise _PART
+        catalog, stage = _PART
         with PhaseClock() as clock:
             result = compute(catalog, stage, rows, batch_size)
         return result, stage.take_tallies(), dict(clock.seconds)

@@ -35,3 +35,17 @@ def onnx_providers(device: str) -> list[str]:
     if device == "cuda" and "CUDAExecutionProvider" in ort.get_available_providers():
         return ["CUDAExecutionProvider", "CPUExecutionProvider"]
     return ["CPUExecutionProvider"]
+
+
+def onnx_session_options():
+    """onnxruntime session options: at most this process's share of the cores when a worker
+    process was given one (CELVAULT_THREADS, set by the pipelined executor)."""
+    import os
+
+    import onnxruntime as ort
+
+    opts = ort.SessionOptions()
+    threads = int(os.environ.get("CELVAULT_THREADS") or 0)
+    if threads > 0:
+        opts.intra_op_num_threads = threads
+    return opts

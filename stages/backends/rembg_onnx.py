@@ -66,7 +66,9 @@ def batched_session(path, providers: list[str]):
             dims[0].Clear()
             dims[0].dim_param = "batch"
     del model.graph.value_info[:]  # shapes inferred for batch 1 would pin it again
-    return ort.InferenceSession(model.SerializeToString(), providers=providers)
+    from .device import onnx_session_options
+
+    return ort.InferenceSession(model.SerializeToString(), onnx_session_options(), providers=providers)
 
 
 @dataclass(frozen=True)

@@ -23,7 +23,7 @@ from celvault.settings import setting
 from celvault.timing import phase
 
 from .captioners import Captioner
-from .device import onnx_providers
+from .device import onnx_providers, onnx_session_options
 from .hub_files import HubRepo
 
 GENERAL, CHARACTER = 0, 4
@@ -76,7 +76,7 @@ class Wd14Tagger(Captioner):
 
         path = self.models()[0].require(self.download)
         self._names, self._categories = self._tag_list(Path(path).parent / "selected_tags.csv")
-        self._session = ort.InferenceSession(str(path), providers=onnx_providers(self.device))
+        self._session = ort.InferenceSession(str(path), onnx_session_options(), providers=onnx_providers(self.device))
         shape = self._session.get_inputs()[0].shape
         self._size = next((d for d in shape[1:3] if isinstance(d, int)), 448)
         self._one_at_a_time = isinstance(shape[0], int) and shape[0] == 1
