@@ -1,7 +1,7 @@
 import click
 
 from .common import load_config, open_catalog, progress, writes_catalog
-from .options import catalog_options, output_options
+from .options import catalog_options, executor_options, output_options, ray_connection
 from .output import echo_err, emit
 
 
@@ -15,22 +15,32 @@ from .output import echo_err, emit
 @click.option("--detector", type=click.Choice(["adaptive", "transnetv2", "threshold", "auto"]), default=None,
               help="Shot detector (default adaptive; transnetv2 runs the pretrained TransNetV2 model; "
                    "auto: transnetv2 where CUDA is present, else adaptive).")
+@executor_options
 @catalog_options
 @output_options()
 @writes_catalog("ingest")
-def ingest(paths, series, interval, fmt, detector, catalog_path, config_path, profile, as_json, quiet):
+def ingest(paths, series, interval, fmt, detector, executor, address, catalog_path, config_path, profile, as_json,
+           quiet):
     """Add episodes: video files (decoded, cut into shots, held frames dropped) or folders of
     extracted frames (names like scene0042_frame002156_t847.25s.jpg give shot, frame, time).
 
     Ingesting the same content again is a no-op; a bad input is reported and the others still
-    go in (exit status 1 if any failed).
+    go in (exit status 1 if any failed). With --executor ray, one episode per Ray task; the
+    episodes are committed in the order given, each whole or not at all.
     """
     from celvault.ingest import ingest_paths
 
     overrides = {"ingest": {k: v for k, v in {"interval": interval, "format": fmt, "detector": detector}.items() if v is not None}}
     config = load_config(config_path, profile, overrides)
+    ray_connection(executor, address)
     catalog = open_catalog(catalog_path, config)
-    reports = ingest_paths(catalog, list(paths), series=series, config=config, progress=progress(quiet, as_json))
+    if executor == "ray":
+        from celvault.ingest.ray_ingest import ingest_paths_ray
+
+        reports = ingest_paths_ray(catalog, list(paths), series=series, config=config,
+                                   progress=progress(quiet, as_json), address=address)
+    else:
+        reports = ingest_paths(catalog, list(paths), series=series, config=config, progress=progress(quiet, as_json))
     emit([r.to_dict() for r in reports], as_json=as_json, lines=[_line(r) for r in reports if r.status != "error"])
     failed = [r for r in reports if r.status == "error"]
     for r in failed:

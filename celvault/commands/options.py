@@ -5,6 +5,8 @@
   `--format table|json|csv` where a command prints a table. `--json` is the short form of
   `--format json`: the command receives both `as_json` and `fmt`, always in agreement.
 - `episode_option`: --episode ID|NAME, repeatable.
+- `executor_options`: --executor local|ray and --address (run, ingest); `ray_connection` checks
+  them and connects before anything is written.
 - `dataset_options`: what every exporter filters and writes by (scene, episode, repeats,
   captions, min size, limit, overwrite); `kohya_options` adds --resolution and
   --absolute-paths; `character_options` the character subsets of `export lora`/`everydream`.
@@ -65,6 +67,26 @@ def output_options(formats: tuple[str, ...] | None = None):
         return _stack(wrapper, options)
 
     return decorate
+
+
+def executor_options(fn):
+    """--executor local|ray, --address."""
+    return _stack(fn, [
+        click.option("--executor", type=click.Choice(["local", "ray"]), default="local", show_default=True,
+                     help="local: this machine; ray: tasks and actors of a Ray cluster (pip install -e \".[ray]\")."),
+        click.option("--address", default=None, metavar="ADDR",
+                     help="With --executor ray: the cluster (auto, ray://HOST:10001); default: a Ray started here."),
+    ])
+
+
+def ray_connection(executor: str, address: str | None) -> None:
+    """Fail now, before anything is written, when --executor ray cannot work (no Ray, no cluster)."""
+    if address and executor != "ray":
+        raise click.BadParameter("--address names a Ray cluster: use it with --executor ray", param_hint="--address")
+    if executor == "ray":
+        from celvault.stages.ray_executor import connect
+
+        connect(address)
 
 
 def episode_option(fn):

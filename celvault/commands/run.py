@@ -1,7 +1,7 @@
 import click
 
 from .common import load_config, open_catalog, progress, writes_catalog
-from .options import catalog_options, episode_option, output_options
+from .options import catalog_options, episode_option, executor_options, output_options, ray_connection
 from .output import emit
 
 
@@ -23,10 +23,7 @@ from .output import emit
               help="cluster: fit identities again over every layer (names carry over by shared members).")
 @click.option("--workers", type=click.IntRange(min=1), default=None, metavar="N",
               help="Worker processes for the row stages [default: one per core; 1 runs in this process].")
-@click.option("--executor", type=click.Choice(["local", "ray"]), default="local", show_default=True,
-              help="local: this machine; ray: the tasks and actors of a Ray cluster (pip install -e \".[ray]\").")
-@click.option("--address", default=None, metavar="ADDR",
-              help="With --executor ray: the cluster (auto, ray://HOST:10001); default: a Ray started here.")
+@executor_options
 @catalog_options
 @output_options()
 @writes_catalog("run")
@@ -56,8 +53,7 @@ def run(stages, episodes, force, redo, device, batch_size, backends, preset, dil
     config = load_config(config_path, profile, _overrides(backends, preset, dilate))
     catalog = open_catalog(catalog_path, config)
     ids = resolve_episodes(catalog, list(episodes)) if episodes else None
-    if address and executor != "ray":
-        raise click.BadParameter("--address names a Ray cluster: use it with --executor ray", param_hint="--address")
+    ray_connection(executor, address)
     options = RunOptions(force=force, redo=redo, recluster=recluster, device=device, batch_size=batch_size,
                          download=download_allowed(config), episode_ids=tuple(ids) if ids else None,
                          workers=workers, executor=executor, address=address)
