@@ -50,10 +50,24 @@ def worker_count(requested: int | None, rows: int, batch_size: int) -> int:
     return n if rows >= 4 * n * batch_size else 1
 
 
-def _start(unit: WorkUnit, threads: int) -> None:
+def _exit_with(parent: int) -> None:
+    """Watch the driver: a worker whose driver died (kill -9) exits instead of lingering."""
+    import threading
+    import time
+
+    def watch():
+        while os.getppid() == parent:
+            time.sleep(0.5)
+        os._exit(1)
+
+    threading.Thread(target=watch, name="celvault-driver-watch", daemon=True).start()
+
+
+def _start(unit: WorkUnit, threads: int, parent: int) -> None:
     """Worker initializer: native libraries (OpenCV, torch and BLAS through OMP_NUM_THREADS,
     onnxruntime through CELVAULT_THREADS) get this process's share of the cores, then the stage
     part is rebuilt (its model loads on first use, once per process)."""
+    _exit_with(parent)
     for var in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS", "CELVAULT_THREADS"):
         os.environ[var] = str(threads)
     import cv2
@@ -97,7 +111,7 @@ def fill_rows_pipelined(catalog, stage, units, batch_size: int, workers: int, pr
     rows_done = done = 0
     clock = active()
     with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"),
-                             initializer=_start, initargs=(unit, threads)) as pool:
+                             initializer=_start, initargs=(unit, threads, os.getpid())) as pool:
         for _fragment, rows in units:
             batches = deque(rows.slice(s, batch_size) for s in range(0, rows.num_rows, batch_size))
             running, results = deque(), []

@@ -9,6 +9,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import time
 
 import pyarrow as pa
 import pytest
@@ -75,10 +76,10 @@ def test_a_killed_pipelined_run_resumes_to_the_serial_catalogue(tmp_path):
     # commits: the runs row, the declared columns, then up to three per unit (media, layers, columns)
     env = {**os.environ, "CELVAULT_CATALOG": str(killed.catalog), "CELVAULT_NO_PROGRESS": "1",
            KILL_AFTER_COMMITS: "5"}
-    proc = subprocess.run([sys.executable, "-m", "celvault", "run", "segment", "--profile", "offline", "--config",
-                           str(small), "--workers", "2"], env=env, stdout=subprocess.DEVNULL,
-                          stderr=subprocess.DEVNULL, timeout=300)
-    assert proc.returncode == -signal.SIGKILL, "the run finished before it could be killed"
+    status, workers = _run_watching_children([sys.executable, "-m", "celvault", "run", "segment", "--profile",
+                                              "offline", "--config", str(small), "--workers", "2"], env)
+    assert status == -signal.SIGKILL, "the run finished before it could be killed"
+    assert workers and not _still_running(workers), "worker processes outlived their killed driver"
     cat = Catalog.open(killed.catalog)
     done, total = cat.count("frames", "segment_config IS NOT NULL"), serial_total(serial)
     assert 0 < done < total
@@ -88,6 +89,45 @@ def test_a_killed_pipelined_run_resumes_to_the_serial_catalogue(tmp_path):
     ours, theirs = _tables(killed.catalog), _tables(serial.catalog)
     for name in ("frames", "layers", "layer_media"):
         assert ours[name].equals(theirs[name]), name
+
+
+def _children(pid: int) -> set[int]:
+    found = set()
+    for entry in os.listdir("/proc"):
+        try:
+            with open(f"/proc/{entry}/stat") as f:
+                if int(f.read().rsplit(")", 1)[1].split()[1]) == pid:
+                    found.add(int(entry))
+        except (OSError, ValueError, IndexError):
+            continue
+    return found
+
+
+def _run_watching_children(args, env) -> tuple[int, set[int]]:
+    """(exit status, pids of the processes it started), polling while it runs."""
+    proc = subprocess.Popen(args, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    children: set[int] = set()
+    while proc.poll() is None:
+        children |= _children(proc.pid)
+        time.sleep(0.05)
+    return proc.returncode, children
+
+
+def _still_running(pids: set[int], wait_s: float = 5.0) -> set[int]:
+    deadline = time.monotonic() + wait_s
+    while True:
+        alive = {p for p in pids if os.path.exists(f"/proc/{p}") and not _zombie(p)}
+        if not alive or time.monotonic() > deadline:
+            return alive
+        time.sleep(0.2)
+
+
+def _zombie(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().rsplit(")", 1)[1].split()[0] == "Z"
+    except OSError:
+        return True
 
 
 def serial_total(cli: Cli) -> int:
