@@ -27,11 +27,12 @@ from celvault.timing import PhaseClock, active
 from .row_errors import ErrorTally, message
 from .work_unit import WorkUnit, commit, compute, describe, merge
 
-_PART = None  # (catalogue, stage part) of this worker process
+_PARTS: dict = {}  # in a worker: (catalogue, stage part) per unit description, built on first use
+_POOL: dict = {}  # in the driver: the worker pool, kept across the stage parts of a run
 
 
 class WorkerFailed(CelvaultError):
-    """A worker process raised something that cannot cross a process boundary as itself."""
+    """A worker process raised something that cannot cross a process boundary as itself, or died."""
 
 
 def cores() -> int:
@@ -63,32 +64,35 @@ def _exit_with(parent: int) -> None:
     threading.Thread(target=watch, name="celvault-driver-watch", daemon=True).start()
 
 
-def _start(unit: WorkUnit, threads: int, parent: int) -> None:
+def _start(threads: int, parent: int) -> None:
     """Worker initializer: native libraries (OpenCV, torch and BLAS through OMP_NUM_THREADS,
-    onnxruntime through CELVAULT_THREADS) get this process's share of the cores, then the stage
-    part is rebuilt (its model loads on first use, once per process)."""
+    onnxruntime through CELVAULT_THREADS) get this process's share of the cores."""
     _exit_with(parent)
     for var in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS", "CELVAULT_THREADS"):
         os.environ[var] = str(threads)
     import cv2
 
     cv2.setNumThreads(threads)
-    global _PART
-    from .work_unit import open_part
+    import importlib
 
-    try:
-        _PART = open_part(unit)
-    except Exception as exc:  # noqa: BLE001 - raised again with the first batch, in the driver
-        _PART = exc
-        return
+    importlib.import_module(f"{__package__}.work_unit")  # what every batch needs, imported once per process
 
 
-def _batch(rows, batch_size: int):
+def _part(unit: WorkUnit):
+    """The stage part a unit describes, rebuilt once per process (its model loads once)."""
+    key = (unit.catalog_path, unit.stage, unit.table, unit.backend, unit.config_id)
+    if key not in _PARTS:
+        from .work_unit import open_part
+
+        _PARTS.clear()  # one part at a time: the previous part's model is let go
+        _PARTS[key] = open_part(unit)
+    return _PARTS[key]
+
+
+def _batch(unit: WorkUnit, rows, batch_size: int):
     """One batch, computed in a worker: (result, report counts, seconds per phase)."""
     try:
-        if isinstance(_PART, Exception):
-            raise _PART
-        catalog, stage = _PART
+        catalog, stage = _part(unit)
         with PhaseClock() as clock:
             result = compute(catalog, stage, rows, batch_size)
         return result, stage.take_tallies(), dict(clock.seconds)
@@ -100,24 +104,45 @@ def _batch(rows, batch_size: int):
         raise
 
 
+def _pool(workers: int) -> ProcessPoolExecutor:
+    """The run's worker pool: started once (spawn) and kept for the next stage parts, so a
+    run pays for starting its workers once, not once per stage."""
+    import multiprocessing
+
+    if _POOL.get("workers") != workers:
+        shutdown()
+        threads = max(1, cores() // workers)
+        _POOL["pool"] = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"),
+                                            initializer=_start, initargs=(threads, os.getpid()))
+        _POOL["workers"] = workers
+    return _POOL["pool"]
+
+
+def shutdown() -> None:
+    """Stop the worker pool (the runner calls it when a run ends)."""
+    pool = _POOL.pop("pool", None)
+    _POOL.pop("workers", None)
+    if pool is not None:
+        pool.shutdown(wait=True, cancel_futures=True)
+
+
 def fill_rows_pipelined(catalog, stage, units, batch_size: int, workers: int, progress,
                         tally: ErrorTally) -> tuple[int, int]:
     """Compute `units` ((fragment id, rows) pairs, in order) on `workers` processes and commit
     each unit in the driver; (rows, units)."""
-    import multiprocessing
+    from concurrent.futures.process import BrokenProcessPool
 
-    threads = max(1, cores() // workers)
     unit = describe(catalog.path, stage)
     rows_done = done = 0
     clock = active()
-    with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"),
-                             initializer=_start, initargs=(unit, threads, os.getpid())) as pool:
+    pool = _pool(workers)
+    try:
         for _fragment, rows in units:
             batches = deque(rows.slice(s, batch_size) for s in range(0, rows.num_rows, batch_size))
             running, results = deque(), []
             while batches or running:
                 while batches and len(running) < 2 * workers:
-                    running.append(pool.submit(_batch, batches.popleft(), batch_size))
+                    running.append(pool.submit(_batch, unit, batches.popleft(), batch_size))
                 result, counts, seconds = running.popleft().result()
                 stage.add_tallies(counts)
                 if clock is not None:
@@ -129,4 +154,11 @@ def fill_rows_pipelined(catalog, stage, units, batch_size: int, workers: int, pr
             commit(catalog, stage, merged)
             rows_done += rows.num_rows
             done += 1
+    except BrokenProcessPool:
+        shutdown()
+        raise WorkerFailed("a worker process died (out of memory, or killed); what was committed is kept and "
+                           "`celvault run` resumes (--workers 1 runs in one process)") from None
+    except BaseException:
+        shutdown()  # nothing half-done is left running behind an error
+        raise
     return rows_done, done
