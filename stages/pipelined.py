@@ -25,7 +25,7 @@ from celvault.errors import CelvaultError
 from celvault.timing import PhaseClock, active
 
 from .row_errors import ErrorTally, message
-from .work_unit import WorkUnit, commit, compute, describe, merge
+from .work_unit import WorkUnit, commit, compute, describe, fetch_rows, merge
 
 _PARTS: dict = {}  # in a worker: (catalogue, stage part) per unit description, built on first use
 _POOL: dict = {}  # in the driver: the worker pool, kept across the stage parts of a run
@@ -78,9 +78,10 @@ def _start(threads: int, parent: int) -> None:
     importlib.import_module(f"{__package__}.work_unit")  # what every batch needs, imported once per process
 
 
-def _part(unit: WorkUnit):
-    """The stage part a unit describes, rebuilt once per process (its model loads once)."""
-    key = (unit.catalog_path, unit.stage, unit.table, unit.backend, unit.config_id)
+def _part(unit: WorkUnit, token: str):
+    """The stage part a unit describes, rebuilt once per process and stage run (`token`): its
+    model loads once, and what it caches never outlives the run."""
+    key = (token, unit.catalog_path, unit.stage, unit.table, unit.backend, unit.config_id)
     if key not in _PARTS:
         from .work_unit import open_part
 
@@ -89,10 +90,10 @@ def _part(unit: WorkUnit):
     return _PARTS[key]
 
 
-def _batch(unit: WorkUnit, rows, batch_size: int):
+def _batch(unit: WorkUnit, token: str, rows, batch_size: int):
     """One batch, computed in a worker: (result, report counts, seconds per phase)."""
     try:
-        catalog, stage = _part(unit)
+        catalog, stage = _part(unit, token)
         with PhaseClock() as clock:
             result = compute(catalog, stage, rows, batch_size)
         return result, stage.take_tallies(), dict(clock.seconds)
@@ -105,12 +106,16 @@ def _batch(unit: WorkUnit, rows, batch_size: int):
 
 
 def _pool(workers: int) -> ProcessPoolExecutor:
-    """The run's worker pool: started once (spawn) and kept for the next stage parts, so a
-    run pays for starting its workers once, not once per stage."""
+    """The worker pool: started once (spawn) and kept for the next stage parts and runs of
+    this process, so a run pays for starting its workers once, not once per stage (they exit
+    with the process, or with `shutdown`)."""
+    import atexit
     import multiprocessing
 
     if _POOL.get("workers") != workers:
         shutdown()
+        if not _POOL.get("at_exit"):
+            _POOL["at_exit"] = atexit.register(shutdown)
         threads = max(1, cores() // workers)
         _POOL["pool"] = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"),
                                             initializer=_start, initargs=(threads, os.getpid()))
@@ -121,7 +126,7 @@ def _pool(workers: int) -> ProcessPoolExecutor:
 def shutdown() -> None:
     """Stop the worker pool (the runner calls it when a run ends)."""
     pool = _POOL.pop("pool", None)
-    _POOL.pop("workers", None)
+    _POOL.pop("workers", None)  # "at_exit" stays: registered once
     if pool is not None:
         pool.shutdown(wait=True, cancel_futures=True)
 
@@ -133,16 +138,18 @@ def fill_rows_pipelined(catalog, stage, units, batch_size: int, workers: int, pr
     from concurrent.futures.process import BrokenProcessPool
 
     unit = describe(catalog.path, stage)
+    token = f"{os.getpid()}:{id(stage)}"  # this stage run: workers rebuild the part for each run
     rows_done = done = 0
     clock = active()
     pool = _pool(workers)
     try:
         for _fragment, rows in units:
-            batches = deque(rows.slice(s, batch_size) for s in range(0, rows.num_rows, batch_size))
+            step = fetch_rows(batch_size)  # a task: the batches whose inputs are read at once
+            batches = deque(rows.slice(s, step) for s in range(0, rows.num_rows, step))
             running, results = deque(), []
             while batches or running:
                 while batches and len(running) < 2 * workers:
-                    running.append(pool.submit(_batch, unit, batches.popleft(), batch_size))
+                    running.append(pool.submit(_batch, unit, token, batches.popleft(), batch_size))
                 result, counts, seconds = running.popleft().result()
                 stage.add_tallies(counts)
                 if clock is not None:

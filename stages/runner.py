@@ -223,15 +223,6 @@ def run_pipeline(catalog: Catalog, config: Config, names: list[str] | None = Non
         for part in parts:
             part.check_settings()
     on_report = on_report or (lambda report: None)
-    try:
-        return _run_planned(catalog, planned, progress, cleanup, on_report)
-    finally:
-        from .pipelined import shutdown
-
-        shutdown()  # the worker processes the stages shared
-
-
-def _run_planned(catalog, planned, progress, cleanup, on_report) -> list[StageReport]:
     reports = []
     for name, parts in planned:
         if not parts:

@@ -46,6 +46,14 @@ class UnitResult:
     failed: list[tuple[str, str]] = field(default_factory=list)  # (key, error)
 
 
+FETCH_ROWS = 32  # rows whose inputs are read from the catalogue at once (a whole number of batches)
+
+
+def fetch_rows(batch_size: int) -> int:
+    """Rows read at once for batches of `batch_size`: whole batches, about FETCH_ROWS."""
+    return batch_size * max(1, -(-FETCH_ROWS // batch_size))
+
+
 def compute(catalog: Catalog, stage, rows: pa.Table, batch_size: int, on_batch=None) -> UnitResult:
     """Run `stage` over `rows` (key + declared inputs) batch by batch; nothing is written."""
     cid = stage.config_id()
@@ -53,8 +61,11 @@ def compute(catalog: Catalog, stage, rows: pa.Table, batch_size: int, on_batch=N
     resets = [schema.field(c) for c in stage.resets if c in schema.names]
     result = UnitResult(rows.column(stage.key).to_pylist(), pa.table({}))
     parts = []
+    step = fetch_rows(batch_size)
     for start in range(0, rows.num_rows, batch_size):
-        batch = with_inputs(catalog, stage, rows.slice(start, batch_size))
+        if start % step == 0:  # inputs are read for several batches at once: fewer, larger reads
+            fetched = with_inputs(catalog, stage, rows.slice(start, step))
+        batch = fetched.slice(start % step, batch_size)
         with phase("post"):  # what the stage does around its backend (which marks pre and model)
             worked, failed = run_isolated(stage, batch)
         for done, cols in worked:

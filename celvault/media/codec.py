@@ -62,12 +62,15 @@ def decode_png(data: bytes, flags: int = cv2.IMREAD_UNCHANGED) -> np.ndarray:
     return img
 
 
+_AS_RGB = getattr(cv2, "IMREAD_COLOR_RGB", cv2.IMREAD_COLOR)  # OpenCV >= 4.11 decodes straight to RGB
+
+
 def decode_frame(data: bytes | None, frame_id: str) -> np.ndarray:
     with phase("decode"):
-        img = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_COLOR) if data else None
+        img = cv2.imdecode(np.frombuffer(data, np.uint8), _AS_RGB) if data else None
         if img is None:
             raise CatalogError(f"frame {frame_id}: stored image cannot be decoded")
-        return cv2.cvtColor(img, cv2.COLOR_BGR2RGB)
+        return img if _AS_RGB != cv2.IMREAD_COLOR else cv2.cvtColor(img, cv2.COLOR_BGR2RGB)
 
 
 def union_mask(height: int, width: int, bboxes: list, masks: list[bytes]) -> np.ndarray:
