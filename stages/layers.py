@@ -55,11 +55,19 @@ class LayerBatch:
         self.media.append({"layer_id": lid, "frame_id": frame.frame_id, "episode_id": frame.episode_id,
                            "kind": kind, "format": "png", "data": data, "mask": mask})
 
-    def add_character(self, frame: FrameIn, index: int, inst: Instance, method: str, made_by: str) -> None:
-        x0, y0, x1, y1 = inst.bbox
+    def add_character(self, frame: FrameIn, index: int, inst: Instance, method: str, made_by: str,
+                      matted: tuple | None = None) -> None:
+        """The RGBA cut-out of the instance's bbox (frame colour, the instance's alpha) and its
+        mask; `matted` (bbox, alpha, rgb from stages/matting.py `matte_region`) replaces the
+        bbox, alpha and colour, the mask stays the instance's."""
+        bbox = inst.bbox if matted is None else tuple(int(v) for v in matted[0])
+        x0, y0, x1, y1 = bbox
         rgba = np.empty((y1 - y0, x1 - x0, 4), np.uint8)
-        rgba[..., :3], rgba[..., 3] = frame.rgb[y0:y1, x0:x1], inst.alpha[y0:y1, x0:x1]
-        self._add(frame, "character", index, inst.bbox, inst.area, png(rgba), png_mask(inst.mask[y0:y1, x0:x1]),
+        if matted is None:
+            rgba[..., :3], rgba[..., 3] = frame.rgb[y0:y1, x0:x1], inst.alpha[y0:y1, x0:x1]
+        else:
+            rgba[..., :3], rgba[..., 3] = matted[2], matted[1]
+        self._add(frame, "character", index, bbox, inst.area, png(rgba), png_mask(inst.mask[y0:y1, x0:x1]),
                   method, made_by)
 
     def add_background(self, frame: FrameIn, rgb: np.ndarray, mask: np.ndarray, method: str, made_by: str) -> None:

@@ -16,13 +16,18 @@ usable for effect layers: `matte` takes any crop, `matte_region` a frame and a b
 
 from __future__ import annotations
 
+import contextlib
+import io
+
 import cv2
 import numpy as np
 
 from celvault.errors import ConfigError
 
 METHODS = ("none", "closed_form", "knn")
-SURE = 230  # alpha (0-255) from which the segmenter's inside counts as sure foreground (before erosion)
+SURE = 250  # alpha (0-255) from which the segmenter's inside counts as sure foreground (before erosion)
+INNER = 2  # px a binary mask (no confidence given) is eroded by: its outer edge is left to the solver
+SNAP = 0.02  # solved alpha within this of 0 or 1 is 0 or 1 (solver noise on flat background or paint)
 
 
 def check_method(method: str, where: str = "matting") -> str:
@@ -41,12 +46,13 @@ def _disk(r: int) -> np.ndarray:
     return cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * r + 1, 2 * r + 1))
 
 
-def trimap(alpha: np.ndarray, mask: np.ndarray, band: int,
+def trimap(alpha: np.ndarray, mask: np.ndarray, band: int, inner: int = 0,
            keep_out: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
-    """(sure foreground, unknown) bool HxW: the confident part of the mask eroded by `band`
-    px, and the mask dilated by `band` px minus that; `keep_out` (another layer) is background."""
+    """(sure foreground, unknown) bool HxW: the part of the mask where the segmenter was
+    confident (alpha >= SURE), eroded by `inner` px, and the mask dilated by `band` px minus
+    that; `keep_out` (another layer) is background."""
     core = ((alpha >= SURE) & mask).astype(np.uint8)
-    fg = cv2.erode(core, _disk(band), borderType=cv2.BORDER_REPLICATE).astype(bool)
+    fg = cv2.erode(core, _disk(inner), borderType=cv2.BORDER_REPLICATE).astype(bool) if inner else core.astype(bool)
     unknown = cv2.dilate(mask.astype(np.uint8), _disk(band)).astype(bool) & ~fg
     if keep_out is not None:
         fg, unknown = fg & ~keep_out, unknown & ~keep_out
@@ -59,9 +65,23 @@ def _solve(img: np.ndarray, fg: np.ndarray, unknown: np.ndarray, method: str) ->
 
     tri = np.where(fg, 1.0, np.where(unknown, 0.5, 0.0))
     cg = {"maxiter": 2000, "rtol": 1e-6}
-    if method == "closed_form":
-        return estimate_alpha_cf(img, tri, laplacian_kwargs={"epsilon": 1e-6}, cg_kwargs=cg)
-    return estimate_alpha_knn(img, tri, cg_kwargs=cg)
+    with contextlib.redirect_stdout(io.StringIO()):  # pymatting prints its preconditioner's retries
+        if method == "closed_form":
+            return estimate_alpha_cf(img, tri, preconditioner=_ichol, laplacian_kwargs={"epsilon": 1e-6},
+                                     cg_kwargs=cg)
+        return estimate_alpha_knn(img, tri, cg_kwargs=cg)
+
+
+def _ichol(a):
+    """pymatting's incomplete Cholesky preconditioner with a workspace sized to the matrix
+    (its default reserves 4 GB), Jacobi where that does not suffice."""
+    from pymatting.preconditioner.ichol import ichol
+    from pymatting.preconditioner.jacobi import jacobi
+
+    try:
+        return ichol(a, max_nnz=max(1 << 20, 16 * a.nnz))
+    except ValueError:
+        return jacobi(a)
 
 
 def matte(rgb: np.ndarray, alpha: np.ndarray, mask: np.ndarray, method: str = "closed_form", *,
@@ -69,8 +89,10 @@ def matte(rgb: np.ndarray, alpha: np.ndarray, mask: np.ndarray, method: str = "c
     """(alpha uint8 HxW, foreground RGB uint8 HxWx3) of a crop.
 
     rgb: the crop (HxWx3 uint8) with some background around the layer (the unknown band
-    reaches `band` px beyond the mask); alpha: the segmenter's (refined) soft alpha, uint8;
-    mask: the layer's binary mask; method: closed_form or knn (none returns the inputs);
+    reaches `band` px beyond the mask); alpha: the segmenter's own soft alpha (uint8; where
+    it is >= SURE inside the mask is sure foreground, so pass the model's output, not an
+    alpha a preset has closed or blurred; a binary alpha is eroded by INNER px first);
+    mask: the layer's binary mask (the preset's: it decides the layer's extent); method: closed_form or knn (none returns the inputs);
     max_side: the solver runs on the crop downscaled to at most this many px a side (cost
     bound), its alpha upsampled into the unknown band only; band: the unknown band's
     half-width in px at full size (0: `band_px`); keep_out: pixels that are surely not this
@@ -82,7 +104,8 @@ def matte(rgb: np.ndarray, alpha: np.ndarray, mask: np.ndarray, method: str = "c
     h, w = mask.shape
     if method == "none" or not mask.any():
         return np.where(mask, alpha, 0).astype(np.uint8), rgb.copy()
-    fg, unknown = trimap(alpha, mask, band_px(h, w, band), keep_out)
+    binary = not ((alpha > 0) & (alpha < 255) & mask).any()
+    fg, unknown = trimap(alpha, mask, band_px(h, w, band), INNER if binary else 0, keep_out)
     if not fg.any() or not unknown.any():
         return np.where(mask, alpha, 0).astype(np.uint8), rgb.copy()
     scale = min(1.0, max_side / max(h, w))
@@ -99,7 +122,8 @@ def matte(rgb: np.ndarray, alpha: np.ndarray, mask: np.ndarray, method: str = "c
             solved = cv2.resize(a_s, (w, h), interpolation=cv2.INTER_LINEAR)
     else:
         solved = _solve(img, fg, unknown, method)
-    a = np.where(fg, 1.0, np.where(unknown, np.clip(solved, 0.0, 1.0), 0.0))
+    solved = np.where(solved < SNAP, 0.0, np.where(solved > 1.0 - SNAP, 1.0, np.clip(solved, 0.0, 1.0)))
+    a = np.where(fg, 1.0, np.where(unknown, solved, 0.0))
     out_alpha = np.round(a * 255.0).astype(np.uint8)
     return out_alpha, _foreground(rgb, img, out_alpha)
 
@@ -107,7 +131,8 @@ def matte(rgb: np.ndarray, alpha: np.ndarray, mask: np.ndarray, method: str = "c
 def _foreground(rgb: np.ndarray, img: np.ndarray, alpha: np.ndarray) -> np.ndarray:
     from pymatting import estimate_foreground_ml
 
-    f = estimate_foreground_ml(img, alpha.astype(np.float64) / 255.0)
+    # a low gradient weight keeps thin dark outlines their own colour (1.0 smooths them into the fill)
+    f = estimate_foreground_ml(img, alpha.astype(np.float64) / 255.0, gradient_weight=0.01)
     out = np.round(np.clip(f, 0.0, 1.0) * 255.0).astype(np.uint8)
     opaque = alpha == 255
     out[opaque] = rgb[opaque]

@@ -1,7 +1,8 @@
 """Mask refinement presets (configs/segment/<name>.yaml) and the split into character instances.
 
 A preset turns a soft alpha (0-255) into a binary mask: close, open, Gaussian blur,
-threshold, dilate. The soft alpha is kept for the RGBA cut-out (after the same closing and
+threshold, dilate, and optionally matting (`matting: closed_form|knn`, stages/matting.py,
+applied per instance by segment). The soft alpha is kept for the RGBA cut-out (after the same closing and
 blur, limited to the binary mask), the binary mask is stored beside it.
 """
 
@@ -15,6 +16,8 @@ import numpy as np
 import yaml
 
 from celvault.errors import ConfigError
+
+from .matting import METHODS
 
 
 @dataclass(frozen=True)
@@ -31,9 +34,18 @@ class Preset:
     blur: int
     threshold: int
     dilate: Morph | None
+    matting: str = "none"  # none | closed_form | knn (stages/matting.py)
+    band: int = 0  # matting: unknown band half-width in px (0: automatic)
+    max_side: int = 384  # matting: the solver's resolution cap
 
     def params(self) -> dict:
-        return asdict(self)
+        """What goes into segment's config id: without matting exactly the keys presets had
+        before matting existed, so catalogues made then are not recomputed."""
+        d = asdict(self)
+        if self.matting == "none":
+            for k in ("matting", "band", "max_side"):
+                d.pop(k)
+        return d
 
 
 def preset_names() -> list[str]:
@@ -66,7 +78,20 @@ def load_preset(name: str) -> Preset:
     if blur and blur % 2 == 0:
         raise ConfigError(f"{where}: blur must be an odd kernel size (or 0)")
     return Preset(name, _morph(data.get("close"), f"{where} close"), _morph(data.get("open"), f"{where} open"),
-                  blur, threshold, _morph(data.get("dilate"), f"{where} dilate"))
+                  blur, threshold, _morph(data.get("dilate"), f"{where} dilate"), *_matting(data, where))
+
+
+def _matting(data: dict, where: str) -> tuple[str, int, int]:
+    method = data.get("matting") or "none"
+    if method not in METHODS:
+        raise ConfigError(f"{where} matting: expected one of {', '.join(METHODS)}, got {method!r}")
+    try:
+        band, max_side = int(data.get("band") or 0), int(data.get("max_side") or 384)
+    except (TypeError, ValueError):
+        raise ConfigError(f"{where}: band and max_side must be whole numbers") from None
+    if band < 0 or max_side < 16:
+        raise ConfigError(f"{where}: band must be 0 (automatic) or more px, max_side at least 16 px")
+    return method, band, max_side
 
 
 def _ellipse(k: int) -> np.ndarray:

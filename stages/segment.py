@@ -5,6 +5,8 @@ plate) or candidate instance masks (sam2). A soft alpha is refined with the pres
 (configs/segment/) and split into connected regions; fragments under `min_area` and regions
 over `max_area` (fractions of the frame) are dropped. Each remaining instance becomes a
 `character` layer: RGBA cut-out of its bbox (soft alpha kept) and binary mask in layer_media.
+With a preset's `matting` (closed_form, knn) the cut-out's alpha and colour are re-solved
+at its edges (stages/matting.py); the bbox then covers what the matte kept, the mask stays.
 Every region must first pass the plausibility checks (stages/plausible.py: no thin strips,
 hollow rings, scattered specks, nor with a plate, pieces of background or ghosts); what they
 drop is counted per reason in the run report. On frames: `segment_method` (what produced the layers, or why nothing did) and
@@ -14,7 +16,10 @@ drop is counted per reason in the run report. On frames: `segment_method` (what 
 from __future__ import annotations
 
 import math
+import time
 from dataclasses import dataclass
+
+import numpy as np
 
 import pyarrow as pa
 
@@ -24,6 +29,7 @@ from celvault.settings import StageSettings, setting
 
 from .base import REPRESENTATIVE_FRAMES, IndexSpec
 from .layers import LAYER_INDEXES, LayerBatch, frames_in
+from .matting import matte_region
 from .model_stage import ModelStage
 from .plausible import MOVED_BACKGROUND, Plausibility, judge
 from .refine import from_masks, instances, load_preset, refine
@@ -31,6 +37,7 @@ from .refine import from_masks, instances, load_preset, refine
 LAYER_KINDS = "kind IN ('character', 'background')"
 MIN_SIDE = 32  # frames smaller than this a side are skipped (no backend, plate included, works there)
 DROPPED = "region dropped: "  # report keys of regions the plausibility checks dropped
+MATTED = "matting: "  # report keys of the matting's layers, frames and milliseconds
 
 
 @dataclass(frozen=True)
@@ -80,9 +87,34 @@ class SegmentStage(ModelStage):
                 "plausible": self.plausible.params(), self.backend: self.model.params()}
 
     def summary(self) -> list[str]:
-        lines = [f"{n} {self.row_noun}: {m}" for m, n in sorted(self._methods.items()) if not m.startswith(DROPPED)]
-        return lines + [f"{n} regions dropped: {m[len(DROPPED):]}" for m, n in sorted(self._methods.items())
-                        if m.startswith(DROPPED)]
+        lines = [f"{n} {self.row_noun}: {m}" for m, n in sorted(self._methods.items())
+                 if not m.startswith((DROPPED, MATTED))]
+        lines += [f"{n} regions dropped: {m[len(DROPPED):]}" for m, n in sorted(self._methods.items())
+                  if m.startswith(DROPPED)]
+        frames = self._methods.get(MATTED + "frames", 0)
+        if frames:
+            ms = self._methods.get(MATTED + "ms", 0) / frames
+            lines.append(f"matting ({self.preset.matting}): {self._methods.get(MATTED + 'layers', 0)} layers on "
+                         f"{frames} frames, {ms:.0f} ms per frame")
+        return lines
+
+    def _matte(self, frame, seg, found: list) -> list:
+        """(bbox, alpha, rgb) per kept instance from the preset's matting, on the backend's own
+        soft alpha (sure where it is confident) within the preset's mask; each instance's
+        neighbours are background to it. The time it took goes to the run report."""
+        p = self.preset
+        start = time.perf_counter()
+        with phase("post"):
+            union = np.zeros(frame.rgb.shape[:2], bool)
+            for inst in found:
+                union |= inst.mask
+            out = [matte_region(frame.rgb, inst.alpha if seg.soft is None else seg.soft, inst.mask, inst.bbox,
+                                p.matting, max_side=p.max_side, band=p.band,
+                                keep_out=union & ~inst.mask if len(found) > 1 else None) for inst in found]
+        self._methods[MATTED + "ms"] += round((time.perf_counter() - start) * 1000)
+        self._methods[MATTED + "frames"] += 1
+        self._methods[MATTED + "layers"] += len(found)
+        return out
 
     def _segment(self, frames) -> list:
         """The backend's segmentations, with frames too small for any backend skipped first."""
@@ -128,8 +160,9 @@ class SegmentStage(ModelStage):
                 continue
             self._methods[seg.method.split(" (")[0]] += 1
             found = kept
-            for i, inst in enumerate(found):
-                batch.add_character(frame, i, inst, seg.method, made_by)
+            matted = self._matte(frame, seg, found) if found and self.preset.matting != "none" else [None] * len(found)
+            for i, (inst, m) in enumerate(zip(found, matted)):
+                batch.add_character(frame, i, inst, seg.method, made_by, m)
             methods.append(seg.method)
             counts.append(len(found))
         return {"segment_method": methods, "layer_count": counts, **batch.tables()}
