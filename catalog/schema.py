@@ -76,6 +76,9 @@ LAYERS = pa.schema(
         pa.field("frame_height", pa.int32()),
         pa.field("method", pa.string()),  # backend that made it (plate, isnet-anime, sam2, lama, ...)
         pa.field("made_by", pa.string()),  # config id of the stage run that made it
+        pa.field("effect", pa.string()),  # effect layers: the vocabulary's name (sparkles, speed lines, ...)
+        pa.field("prompt", pa.string()),  # effect layers: the prompt (or rule) that found it
+        pa.field("score", pa.float32()),  # effect layers: mean probability over its mask
     ]
 )
 

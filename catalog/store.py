@@ -91,6 +91,7 @@ class Catalog:
         if not cat.exists("episodes") or not cat.exists("frames"):
             raise CatalogNotFound(cat.path)
         cat._add_new_tables()
+        cat._add_new_columns("layers")
         return cat
 
     def _add_new_tables(self) -> None:
@@ -101,6 +102,18 @@ class Catalog:
                     lance.write_dataset(schema.empty_table(), self.uri(name))
                 except OSError as exc:
                     raise CatalogError(f"cannot add table {name} to {self.path}: {exc}") from None
+
+    def _add_new_columns(self, table: str) -> None:
+        """Base columns added by a later celvault version (layers: effect, prompt, score) are
+        declared in an older catalogue's table (metadata only, all null); a catalogue that
+        cannot be written stays as it is (appends then leave those columns out)."""
+        ds = self.dataset(table)
+        missing = [f for f in TABLES[table] if f.name not in ds.schema.names]
+        if missing:
+            try:
+                ds.add_columns(missing)
+            except (OSError, ValueError, RuntimeError):
+                pass
 
     # -- tables --------------------------------------------------------------------------
     def uri(self, table: str) -> str:

@@ -16,6 +16,7 @@ from celvault.queries.search import Query
 
 from .base import ExportError, Item, Subset
 from .images import BACKGROUNDS, big_enough, encode, frame_images, layer_images
+from .effect_cut import apply_effect_overlap, masked
 
 CAPTIONS = ("auto", "blip", "wd14", "both", "none")
 ALL = 10**9
@@ -35,6 +36,8 @@ class CharacterRequest:
     min_size: int = 0
     limit: int | None = None
     target_images: int = 1500  # images per epoch --repeats auto aims at
+    max_effect_overlap: float | None = None  # cut-outs whose effect_overlap is over this: left out or masked
+    effect_overlap_mode: str = "drop"  # drop | mask (effect pixels made transparent)
 
 
 def caption_for(trigger: str, class_tokens: str, row: dict, captions: str, available: set[str]) -> str:
@@ -59,6 +62,11 @@ def check_request(req: CharacterRequest, catalog: Catalog) -> set[str]:
     if req.layer not in ("character", "frame") or req.background not in BACKGROUNDS or req.captions not in CAPTIONS:
         raise ExportError("--layer character|frame, --background white|keep-alpha|none, "
                           "--captions auto|blip|wd14|both|none")
+    if req.max_effect_overlap is not None:
+        if req.layer != "character":
+            raise ExportError("--max-effect-overlap applies to character cut-outs (--layer character)")
+        if req.effect_overlap_mode == "mask" and req.background == "none":
+            raise ExportError("--effect-overlap-mode mask needs --background white or keep-alpha")
     table = "layers" if req.layer == "character" else "frames"
     available = set(catalog.dataset(table).schema.names) & {"caption", "tags"}
     wanted = {"blip": {"caption"}, "wd14": {"tags"}, "both": {"caption", "tags"}}.get(req.captions, set())
@@ -79,8 +87,24 @@ def character_subsets(catalog: Catalog, config: Config, req: CharacterRequest) -
                   limit=ALL)
         key = "layer_id" if q.layers else "frame_id"
         rows = sorted(run_query(catalog, config, q).rows, key=lambda r: r[key])
-        images = layer_images(catalog, rows, req.background) if q.layers else frame_images(catalog, [r[key] for r in rows])
+        if q.layers and req.max_effect_overlap is not None:
+            rows, covers = apply_effect_overlap(catalog, rows, req.max_effect_overlap, req.effect_overlap_mode)
+            images = _masked_images(catalog, rows, req.background, covers)
+        else:
+            images = layer_images(catalog, rows, req.background) if q.layers else frame_images(catalog, [r[key] for r in rows])
         items = [Item(r[key], encode(images[r[key]]), caption_for(trigger, req.class_tokens, r, req.captions, available))
                  for r in rows if big_enough(images[r[key]], req.min_size)]
         subsets.append(Subset(trigger, req.class_tokens, 1, items[:req.limit] if req.limit else items))
     return subsets
+
+
+def _masked_images(catalog: Catalog, rows: list[dict], background: str, covers: dict) -> dict:
+    """Cut-outs with the effect pixels of `covers` made transparent, then on white or with alpha."""
+    if not covers:
+        return layer_images(catalog, rows, background)
+    from celvault.media.codec import on_white
+
+    images = layer_images(catalog, rows, "keep-alpha")
+    for lid, cover in covers.items():
+        images[lid] = masked(images[lid], cover)
+    return images if background == "keep-alpha" else {k: on_white(v) for k, v in images.items()}

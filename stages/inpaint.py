@@ -41,6 +41,14 @@ def dilate(mask: np.ndarray, px: int) -> np.ndarray:
 @dataclass(frozen=True)
 class InpaintSettings(StageSettings):
     dilate: int = setting(20, "px the character mask grows by before filling", min=0, max=512)
+    include: list[str] = setting(["character"], "layers whose pixels are filled: character, and effect "
+                                 "(run the effects stage first)")
+
+    def check(self) -> str | None:
+        bad = sorted(set(self.include) - {"character", "effect"})
+        if bad or "character" not in self.include:
+            return f"include: character, optionally with effect (got {', '.join(self.include)})"
+        return None
 
 
 @register("stage", "inpaint")
@@ -63,8 +71,15 @@ class InpaintStage(ModelStage):
     owns = {"layer_media": "kind = 'background'", "layers": "kind = 'background'"}
     requires = ["layer_count"]
 
+    def __init__(self, settings=None, run=None, uses=None):
+        super().__init__(settings, run, uses)
+        if "effect" in self.settings.include:  # effect pixels too: they come from the effects stage
+            self.frame_layers = "kind IN ('character', 'effect')"
+            self.requires = ["layer_count", "effect_count"]
+
     def params(self):
-        return {"dilate": self.settings.dilate, self.backend: self.model.params()}
+        extra = {"include": sorted(self.settings.include)} if list(self.settings.include) != ["character"] else {}
+        return {"dilate": self.settings.dilate, self.backend: self.model.params(), **extra}
 
     def indexes(self) -> list[IndexSpec]:
         return list(LAYER_INDEXES)

@@ -13,7 +13,8 @@ from celvault.catalog.store import sql_in, sql_str
 from celvault.media.codec import decode_frame
 from celvault.timing import phase
 
-LAYER_MASK = pa.struct([("bbox", pa.list_(pa.int32())), ("mask", pa.large_binary())])
+LAYER_MASK = pa.struct([("layer_id", pa.string()), ("kind", pa.string()), ("bbox", pa.list_(pa.int32())),
+                        ("mask", pa.large_binary())])
 
 
 def with_inputs(catalog: Catalog, stage, rows: pa.Table) -> pa.Table:
@@ -28,19 +29,21 @@ def _with_inputs(catalog: Catalog, stage, rows: pa.Table) -> pa.Table:
         media = catalog.read(stage.media, [stage.key, "data"], sql_in(stage.key, keys))
         by_key = dict(zip(media.column(stage.key).to_pylist(), media.column("data").to_pylist()))
         rows = rows.append_column("image", pa.array([by_key.get(k) for k in keys], pa.large_binary()))
-    if stage.frame_layers:
-        rows = rows.append_column("layer_masks", _layer_masks(catalog, keys, stage.frame_layers))
+    if stage.frame_layers:  # rows of frames, or of layers (their frame's other layers)
+        frame_ids = keys if stage.key == "frame_id" else rows.column("frame_id").to_pylist()
+        rows = rows.append_column("layer_masks", _layer_masks(catalog, frame_ids, stage.frame_layers))
     return rows
 
 
 def _layer_masks(catalog: Catalog, frame_ids: list[str], which: str) -> pa.Array:
     where = and_filters(sql_in("frame_id", frame_ids), which)
-    layers = catalog.read("layers", ["layer_id", "frame_id", "bbox"], where)
+    layers = catalog.read("layers", ["layer_id", "frame_id", "kind", "bbox"], where)
     media = catalog.read("layer_media", ["layer_id", "mask"], where)
     mask_of = dict(zip(media.column("layer_id").to_pylist(), media.column("mask").to_pylist()))
     by_frame: dict[str, list] = {}
-    for lid, fid, bbox in sorted(zip(*(layers.column(c).to_pylist() for c in ("layer_id", "frame_id", "bbox")))):
-        by_frame.setdefault(fid, []).append({"bbox": list(bbox), "mask": mask_of[lid]})
+    for lid, fid, kind, bbox in sorted(zip(*(layers.column(c).to_pylist()
+                                             for c in ("layer_id", "frame_id", "kind", "bbox")))):
+        by_frame.setdefault(fid, []).append({"layer_id": lid, "kind": kind, "bbox": list(bbox), "mask": mask_of[lid]})
     return pa.array([by_frame.get(f, []) for f in frame_ids], pa.list_(LAYER_MASK))
 
 

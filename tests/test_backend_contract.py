@@ -18,7 +18,7 @@ import pytest
 from celvault import registry
 from celvault.run_options import RunOptions
 
-CONTRACTS = ("segmenter", "inpainter", "embedder", "captioner")
+CONTRACTS = ("segmenter", "inpainter", "embedder", "captioner", "effect_finder")
 BACKENDS = [(d.kind, d.name) for d in registry.declarations() if d.kind != "stage"]
 ONE_FRAME = {"sam2"}  # slow on a CPU even with the tiny model (a 1024 px image encoder per frame)
 
@@ -55,6 +55,10 @@ def _tiny_options(name: str, root: Path) -> dict:
         from .tiny_describe import WD14_TINY_REPO
 
         return {"wd14": {"model": WD14_TINY_REPO}}
+    if name == "clipseg":
+        from .tiny_effects import CLIPSEG_TINY_REPO
+
+        return {"clipseg": {"model": CLIPSEG_TINY_REPO}}
     return {}
 
 
@@ -64,7 +68,7 @@ def _provide(spec, root: Path) -> None:
     from celvault.stages.backends.rembg_onnx import RembgModel
     from celvault.stages.backends.sam2_instances import SAM2_CONFIGS
 
-    from . import tiny_describe, tiny_models
+    from . import tiny_describe, tiny_effects, tiny_models
 
     repo = getattr(spec, "repo_id", None)
     if isinstance(spec, RembgModel):
@@ -77,6 +81,8 @@ def _provide(spec, root: Path) -> None:
         tiny_describe.blip_tiny(root / "hf")
     elif repo == tiny_describe.WD14_TINY_REPO:
         tiny_describe.wd14_tiny(root / "hf")
+    elif repo == tiny_effects.CLIPSEG_TINY_REPO:
+        tiny_effects.clipseg_tiny(root / "hf")
     else:
         pytest.skip(f"no tiny model for {spec.name} ({type(spec).__name__}): add a builder to tests/tiny_models.py")
 
@@ -139,6 +145,8 @@ def test_backend_keeps_its_contract(kind, name, model_home, shot):
             _inpainter(backend, frames)
         elif kind == "embedder":
             _embedder(backend, frames)
+        elif kind == "effect_finder":
+            _effect_finder(backend, frames)
         else:
             _captioner(backend, frames)
     except ModuleNotFoundError as exc:
@@ -193,3 +201,17 @@ def _captioner(backend, frames):
     for one in out:
         assert isinstance(one, str) or (isinstance(one, list) and all(isinstance(t, str) for t in one))
     assert isinstance(backend.model_id, str) and backend.model_id
+
+
+def _effect_finder(backend, frames):
+    from celvault.stages.effect_vocabulary import load_effects
+
+    vocabulary = load_effects("default")
+    out = backend.find(frames, vocabulary)
+    assert len(out) == len(frames)
+    for f, maps in zip(frames, out):
+        assert maps and set(maps) <= set(vocabulary.names)
+        for prob in maps.values():
+            assert prob.shape == f.rgb.shape[:2] and prob.dtype == np.float32
+            assert 0.0 <= prob.min() and prob.max() <= 1.0
+    assert all(isinstance(backend.prompt_of(e), str) and backend.prompt_of(e) for e in vocabulary.effects)

@@ -31,7 +31,7 @@ def test_names_sections_and_stage_order_come_from_the_declarations():
     assert set(registry.sections("segmenter")) == {"rembg", "sam2", "plate"}
     assert set(registry.sections("inpainter")) == {"lama", "telea", "plate"}
     assert registry.sections("segmenter")["plate"] is not registry.sections("inpainter")["plate"]
-    assert registry.stage_order() == ["dedup", "segment", "inpaint", "embed", "caption", "tag", "cluster"]
+    assert registry.stage_order() == ["dedup", "segment", "effects", "inpaint", "embed", "caption", "tag", "cluster"]
     assert registry.stage_of("inpainter") == "inpaint"
     with pytest.raises(UnknownBackend, match=r"unknown segmenter backend 'nope'; known: isnet-anime, .*plate"):
         registry.load("segmenter", "nope")
@@ -45,7 +45,8 @@ def test_known_weights_are_what_the_backends_declare():
     assert len(names) == len(set(names))
     assert set(names) == {"isnet-anime", "isnet-general-use", "u2net", "u2netp", "sam2.1-hiera-tiny",
                           "sam2.1-hiera-small", "sam2.1-hiera-base-plus", "sam2.1-hiera-large", "lama",
-                          "ViT-B-32/laion2b_s34b_b79k", "blip-image-captioning-base", "wd-swinv2-tagger-v3"}
+                          "ViT-B-32/laion2b_s34b_b79k", "blip-image-captioning-base", "wd-swinv2-tagger-v3",
+                          "clipseg-rd64-refined"}
     assert [s.stage for s in specs] == sorted((s.stage for s in specs), key=registry.stage_order().index)
     # what a backend built with its defaults loads is what `models list` shows
     assert registry.build("embedder", "open_clip").models() == [s for s in specs if s.stage == "embed"]

@@ -21,11 +21,11 @@ def _emit(done: dict, as_json: bool, toml_paths: str | None) -> None:
 
 @click.group()
 def export():
-    """Training sets: a character LoRA or a background set in the kohya_ss (sd-scripts)
-    layout, or character folders for the EveryDream2 trainer.
+    """Training sets: a character LoRA, a background set or an effect set in the kohya_ss
+    (sd-scripts) layout, or character folders for the EveryDream2 trainer.
 
     \b
-    lora, backgrounds:
+    lora, backgrounds, effects:
       out/img/{repeats}_{trigger} {class}/  images + same-named .txt captions
       out/dataset.toml                      for sd-scripts --dataset_config
       out/manifest.json                     what was exported, from which catalogue versions
@@ -42,16 +42,24 @@ def export():
 @click.argument("out", type=click.Path())
 @character_options
 @kohya_options
+@click.option("--max-effect-overlap", type=click.FloatRange(0, 1), default=None, metavar="SHARE",
+              help="Cut-outs with more than this share of their mask under an effect (sparkles, speed lines; "
+                   "`celvault run effects`) are left out, or masked with --effect-overlap-mode mask.")
+@click.option("--effect-overlap-mode", type=click.Choice(["drop", "mask"]), default="drop", show_default=True,
+              help="drop: leave those cut-outs out; mask: keep them with the effect pixels transparent "
+                   "(alpha 0; white with --background white).")
 @catalog_options
 @output_options()
 def lora(out, characters, triggers, class_tokens, layer, background, scenes, episodes, repeats, captions, min_size,
-         limit, overwrite, resolution, absolute_paths, catalog_path, config_path, profile, as_json, quiet):
+         limit, overwrite, resolution, absolute_paths, max_effect_overlap, effect_overlap_mode, catalog_path,
+         config_path, profile, as_json, quiet):
     """A character LoRA dataset in OUT (kohya_ss layout)."""
     from celvault.exporters.lora import LoraRequest, export_lora
 
     config = load_config(config_path, profile)
     req = LoraRequest(list(characters), list(triggers), class_tokens, list(scenes), list(episodes), layer, background,
-                      repeats, captions, min_size, limit, resolution=resolution, absolute_paths=absolute_paths)
+                      repeats, captions, min_size, limit, max_effect_overlap=max_effect_overlap,
+                      effect_overlap_mode=effect_overlap_mode, resolution=resolution, absolute_paths=absolute_paths)
     done = export_lora(open_catalog(catalog_path, config), config, out, req, overwrite)
     _emit(done, as_json, "absolute" if absolute_paths else "relative")
 
@@ -73,6 +81,28 @@ def backgrounds(out, trigger, class_tokens, dedup, scenes, episodes, repeats, ca
     req = BackgroundRequest(trigger, class_tokens, list(scenes), list(episodes), dedup, repeats, captions, min_size,
                             limit, resolution, absolute_paths=absolute_paths)
     done = export_backgrounds(open_catalog(catalog_path, config), config, out, req, overwrite)
+    _emit(done, as_json, "absolute" if absolute_paths else "relative")
+
+
+@export.command("effects")
+@click.argument("out", type=click.Path())
+@click.option("--trigger", default="fx", show_default=True, help="Trigger token (each effect is its own subset).")
+@click.option("--effect", "effects", multiple=True, metavar="NAME",
+              help="Only these effects (names from the effect vocabulary, e.g. sparkles; repeatable).")
+@click.option("--min-score", type=click.FloatRange(0, 1), default=0.0, help="Only effect layers scored at least this.")
+@kohya_options
+@catalog_options
+@output_options()
+def effects(out, trigger, effects, min_score, scenes, episodes, repeats, captions, min_size, limit, overwrite,
+            resolution, absolute_paths, catalog_path, config_path, profile, as_json, quiet):
+    """Effect layers (sparkles, speed lines, ...) as RGBA cut-outs on transparent in OUT (kohya_ss
+    layout, one subset per effect, alpha_mask = true), for effect LoRAs."""
+    from celvault.exporters.effects import EffectRequest, export_effects
+
+    config = load_config(config_path, profile)
+    req = EffectRequest(trigger, list(effects), list(scenes), list(episodes), min_score, repeats, captions, min_size,
+                        limit, resolution, absolute_paths=absolute_paths)
+    done = export_effects(open_catalog(catalog_path, config), config, out, req, overwrite)
     _emit(done, as_json, "absolute" if absolute_paths else "relative")
 
 

@@ -23,6 +23,7 @@ class ShotRenderer:
         self.plan = plan
         self._bg: np.ndarray | None = None
         self._patches: dict = {}
+        self.effects: np.ndarray | None = None  # the last composed pose's effect pixels
 
     @property
     def canvas(self) -> np.ndarray:
@@ -69,6 +70,13 @@ class ShotRenderer:
             if rgb is not None:
                 rgb[fs][a] = prgb[ps][a]
             names[k], regions[k] = name, fs
+        self.effects = None
+        if rgb is not None and self.plan.effect:
+            from celvault.evalset.effects import draw_effects
+
+            rng = np.random.default_rng([self.plan.effect_seed, p])
+            around = [(r[1].start, r[0].start, r[1].stop, r[0].stop) for r in regions.values()]
+            self.effects = draw_effects(rgb, self.plan.effect, rng, around)
         boxes: dict[str, BBox] = {}
         for k, name in names.items():
             ys, xs = regions[k]
@@ -138,4 +146,5 @@ def render_frame(spec: EpisodeSpec, truth: EpisodeTruth, frame_index: int) -> Re
     if f > 0:
         for k, name in names.items():
             masks[name] = label == k
-    return RenderedFrame(_fade(rgb, f), _fade(r.background(p).copy(), f), masks, f)
+    effects = r.effects if r.effects is not None and f > 0 else None
+    return RenderedFrame(_fade(rgb, f), _fade(r.background(p).copy(), f), masks, f, effects)

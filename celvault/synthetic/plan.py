@@ -8,7 +8,7 @@ same plan.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -46,6 +46,8 @@ class ShotPlan:
     pan_step: int       # px per drawn pose (0 = static camera)
     light: int          # -1 light from the left, +1 from the right
     tracks: tuple[CharTrack, ...]   # back to front
+    effect: str = ""    # effect drawn over every pose (EpisodeSpec.effect_shots), "" none
+    effect_seed: int = 0
 
     def window_x(self, p: int) -> int:
         return self.pan_start + p * self.pan_step
@@ -182,6 +184,7 @@ def plan_shots(spec: EpisodeSpec) -> EpisodeTruth:
                                tuple(names), opening, plan.pan_step == 0, hold))
         plans.append(plan)
         start += length
+    _add_effects(spec, shots, plans)
     fades = np.ones(n_frames)
     body = [s for s in shots if not s.is_opening]
     if spec.fade and len(body) >= 2:
@@ -200,3 +203,19 @@ def plan_shots(spec: EpisodeSpec) -> EpisodeTruth:
             held = same_pose and fades[i] == 1.0 and fades[i - 1] == 1.0
             frames.append(FrameTruth(i, i / fps, s.index, bool(held), s.is_opening, float(fades[i])))
     return EpisodeTruth(spec, fps, n_frames, shots, frames, plans)
+
+
+EFFECT_KINDS = ("sparkles", "speed_lines", "both")
+
+
+def _add_effects(spec: EpisodeSpec, shots: list, plans: list) -> None:
+    """Give `spec.effect_shots` shots with characters an effect (own RNG: the rest of the plan
+    is the same with or without effects)."""
+    if spec.effect_shots <= 0:
+        return
+    rng = np.random.default_rng([_seed(spec.seed), 3])
+    able = [s.index for s in shots if s.characters and not s.is_opening]
+    for j in sorted(rng.permutation(able)[:spec.effect_shots].tolist()) if able else []:
+        kind = str(EFFECT_KINDS[int(rng.integers(0, len(EFFECT_KINDS)))])
+        shots[j] = replace(shots[j], effect=kind)
+        plans[j] = replace(plans[j], effect=kind, effect_seed=int(rng.integers(0, 1 << 31)))

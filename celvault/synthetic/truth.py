@@ -25,6 +25,8 @@ class EpisodeSpec:
                                 # static shot's background is seen behind everyone)
     codec: str = "libx264"      # also "mpeg4", "ffv1"
     crf: int = 18               # libx264 quality
+    effect_shots: int = 0       # non-opening shots with characters that get sparkles and/or speed
+                                # lines drawn over them (truth: ShotTruth.effect, RenderedFrame.effects)
 
     @property
     def n_frames(self) -> int:
@@ -42,6 +44,7 @@ class ShotTruth:
     is_opening: bool
     static_camera: bool
     hold: int                   # characters change pose every `hold` frames (2 or 3)
+    effect: str = ""            # "", "sparkles", "speed_lines" or "both" (EpisodeSpec.effect_shots)
 
     @property
     def n_frames(self) -> int:
@@ -93,3 +96,4 @@ class RenderedFrame:
     background: np.ndarray           # the same frame without characters (fade applied)
     masks: dict[str, np.ndarray]     # name -> HxW bool, visible pixels after occlusion
     fade_factor: float = 1.0
+    effects: np.ndarray | None = None  # HxW bool: pixels an effect changed (shots with an effect)
