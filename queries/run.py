@@ -21,7 +21,10 @@ from .search import (REPRESENTATIVES, Query, QueryError, QueryResult, _identity_
                      frame_conditions, where_parts)
 
 FRAME_COLUMNS = ["frame_id", "episode_id", "shot_index", "time_s", "characters", "scene_tags", "caption", "tags"]
-LAYER_COLUMNS = ["layer_id", "frame_id", "episode_id", "bbox", "cluster_id", "caption", "tags"]
+# track_id (track stage) and effect_overlap (effects stage) where those stages have run
+LAYER_COLUMNS = ["layer_id", "frame_id", "episode_id", "bbox", "cluster_id", "caption", "tags", "track_id",
+                 "effect_overlap"]
+EFFECT_COLUMNS = ["layer_id", "frame_id", "effect", "prompt", "score", "bbox"]
 
 
 def text_vector(catalog: Catalog, config: Config, table: str, text: str):
@@ -106,6 +109,7 @@ def _layers(catalog: Catalog, q: Query, frame_where: str | None, vector) -> tupl
 def _described(catalog: Catalog, rows: list[dict], layers: bool) -> list[dict]:
     """Result rows with episode and character names (and, for layers, their frame's time)."""
     episodes, people = _names(catalog)
+    effects = {} if layers else _frame_effects(catalog, [r["frame_id"] for r in rows])
     times = {}
     if layers and rows:
         frames = catalog.read("frames", ["frame_id", "time_s"], sql_in("frame_id", sorted({r["frame_id"] for r in rows})))
@@ -116,11 +120,30 @@ def _described(catalog: Catalog, rows: list[dict], layers: bool) -> list[dict]:
             r["time_s"] = times.get(r["frame_id"])
             cid = r.get("cluster_id")
             r["character"] = people.get(cid) if cid is not None and cid >= 0 else None
+            if r.get("effect_overlap") is not None:
+                r["effect_overlap"] = round(float(r["effect_overlap"]), 4)
         else:
             r["characters"] = [people.get(c, f"#{c}") for c in r.get("characters") or []]
+            if effects is not None:
+                r["effects"] = effects.get(r["frame_id"], [])
         if "_distance" in r:
             r["distance"] = round(float(r.pop("_distance")), 6)
     return rows
+
+
+def _frame_effects(catalog: Catalog, frame_ids: list[str]) -> dict[str, list[dict]] | None:
+    """The effect layers of these frames (sparkles, speed lines, ...: the effects stage), by
+    frame, in layer id order; None when the catalogue has no effect layers' columns."""
+    ds = catalog.dataset("layers")
+    if "effect" not in ds.schema.names or not frame_ids:
+        return None
+    got = ds.to_table(columns=EFFECT_COLUMNS, filter=f"kind = 'effect' AND {sql_in('frame_id', sorted(set(frame_ids)))}")
+    out: dict[str, list[dict]] = {}
+    for e in sorted(got.to_pylist(), key=lambda e: e["layer_id"]):
+        fid = e.pop("frame_id")
+        e["score"] = round(float(e["score"]), 4) if e["score"] is not None else None
+        out.setdefault(fid, []).append(e)
+    return out
 
 
 def _layer_filter(catalog: Catalog, q: Query) -> str:

@@ -82,9 +82,13 @@ def _cells(r: dict, kind: str) -> dict:
     cells = {"id": r["layer_id" if kind == "layers" else "frame_id"], "episode": r.get("episode") or "", "time_s": time}
     if kind == "layers":
         cells["character"] = r.get("character") or ""
+        if "track_id" in r:
+            cells["track"] = (r.get("track_id") or "")[-12:]  # the tail tells tracks apart; --json has it whole
     else:
         cells["characters"] = ", ".join(r.get("characters") or [])
         cells["scene_tags"] = ", ".join(r.get("scene_tags") or [])
+        if "effects" in r:
+            cells["effects"] = ", ".join(sorted({e["effect"] for e in r["effects"] if e.get("effect")}))
     cells["caption"] = r.get("caption") or ", ".join((r.get("tags") or [])[:8])
     if "distance" in r:
         cells["distance"] = f"{r['distance']:.4f}"
