@@ -17,7 +17,9 @@ router = APIRouter()
 EPISODE_COLUMNS = ["episode_id", "name", "series", "frames_kept", "shots", "duration_s", "width", "height"]
 FRAME_COLUMNS = ["frame_id", "episode_id", "shot_index", "frame_index", "time_s", "width", "height", "sharpness",
                  "dup_group", "dup_of", "caption", "tags", "scene_tags", "characters"]
-LAYER_COLUMNS = ["layer_id", "kind", "instance", "bbox", "area", "cluster_id", "method"]
+# effect, prompt, score: effect layers (effects stage); track_id, effect_overlap: character layers
+LAYER_COLUMNS = ["layer_id", "kind", "instance", "bbox", "area", "cluster_id", "method", "effect", "prompt", "score",
+                 "track_id", "effect_overlap"]
 
 
 def _not_found(what: str):

@@ -19,19 +19,27 @@
     const list = document.getElementById("frame-layers");
     list.replaceChildren();
     for (const l of f.layers) {
-      const who = l.kind === "character" ? (l.identity || (l.cluster_id >= 0 ? "#" + l.cluster_id : "unassigned")) : "";
-      const li = cv.el("li", {"data-testid": "frame-layer", "data-layer": l.layer_id, "data-kind": l.kind},
+      let who = "";
+      if (l.kind === "character") {
+        who = l.identity || (l.cluster_id >= 0 ? "#" + l.cluster_id : "unassigned");
+        if (l.track_id) who += ", track " + l.track_id;
+        if (l.effect_overlap) who += ", " + Math.round(100 * l.effect_overlap) + "% under effects";
+      } else if (l.kind === "effect") {
+        who = (l.effect || "effect") + (l.score !== null && l.score !== undefined ? " (" + l.score.toFixed(2) + ")" : "");
+      }
+      const li = cv.el("li", {"data-testid": "frame-layer", "data-layer": l.layer_id, "data-kind": l.kind,
+                              "data-track": l.track_id || ""},
                        l.kind + " " + l.layer_id + (who ? " - " + who : ""));
       list.append(li);
-      if (l.kind !== "character" || !l.bbox) continue;
+      if ((l.kind !== "character" && l.kind !== "effect") || !l.bbox) continue;
       const [x0, y0, x1, y1] = l.bbox;
-      const box = cv.el("div", {class: "box", "data-testid": "layer-box", "data-layer": l.layer_id,
-                                title: who});
+      const box = cv.el("div", {class: l.kind === "effect" ? "box effect" : "box", "data-testid": "layer-box",
+                                "data-layer": l.layer_id, "data-kind": l.kind, title: who});
       box.style.left = (100 * x0 / f.width) + "%";
       box.style.top = (100 * y0 / f.height) + "%";
       box.style.width = (100 * (x1 - x0) / f.width) + "%";
       box.style.height = (100 * (y1 - y0) / f.height) + "%";
-      box.style.borderColor = l.colour || "#999";
+      if (l.kind === "character") box.style.borderColor = l.colour || "#999";  // effects: dashed yellow (app.css)
       view.append(box);
     }
     const info = document.getElementById("frame-info");
