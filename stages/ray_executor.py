@@ -32,7 +32,7 @@ from celvault.progress import Progress
 from .model_stage import ModelStage
 from .ray_writes import WrittenUnit, commit_unit, write_unit
 from .row_errors import ErrorTally
-from .work_unit import WorkUnit, compute, plan_units, read_unit
+from .work_unit import WorkUnit, compute, plan_units, read_unit, rebuild
 
 INSTALL_HINT = 'pip install -e ".[ray]"'
 # Test only: a folder. A worker SIGKILLs itself right after writing a unit (before the driver
@@ -95,12 +95,13 @@ class UnitWorker:
         rows = read_unit(catalog, stage, unit)
         result = compute(catalog, stage, rows, unit.run.batch_size or stage.default_batch_size)
         written = write_unit(catalog, stage, unit.fragment_id, result)
+        written.tallies = stage.take_tallies()  # the counts behind the run report, for the driver
         die_once(self.kill_marker, f"{unit.stage}.{unit.table}")
         return written
 
     def _stage(self, unit: WorkUnit, catalog: Catalog):
         if self.stage is None:
-            self.stage = build_part(unit)
+            self.stage = rebuild(unit)
             self.stage.prepare()  # weights found (or pulled when allowed) on this node
         if self.stage.shot_frames_needed:
             from .inputs import ShotFrames
@@ -118,23 +119,6 @@ def die_once(folder: str | None, name: str) -> None:
     except FileExistsError:
         return
     os.kill(os.getpid(), signal.SIGKILL)
-
-
-def build_part(unit: WorkUnit):
-    """The stage part a unit belongs to, rebuilt from its description; its config id must be
-    the one the driver planned with (same celvault, same settings, same weights)."""
-    from celvault.config import Config
-
-    from .runner import build_stages
-
-    parts = [p for p in build_stages(unit.stage, Config(unit.config), unit.run)
-             if p.table == unit.table and p.backend == (unit.backend or p.backend)]
-    if not parts:
-        raise ConfigError(f"stage {unit.stage} has no part for table {unit.table}")
-    if parts[0].config_id() != unit.config_id:
-        raise ConfigError(f"{unit.stage}: a Ray worker's settings or weights give config {parts[0].config_id()}, "
-                          f"the driver expects {unit.config_id} (install the same celvault and weights on every node)")
-    return parts[0]
 
 
 def run_unit_task(unit: WorkUnit, rows_per_fragment: int, kill_marker: str | None) -> WrittenUnit:
@@ -177,6 +161,7 @@ def fill_rows_ray(catalog: Catalog, stage, select: str | None, batch_size: int, 
             written = _result(ray, stage, unit, ref)
             commit_unit(catalog, stage, written)  # in plan order, one unit at a time
             tally.add(written.failed)
+            stage.add_tallies(written.tallies)
             progress.advance(len(written.keys))
             rows, done = rows + len(written.keys), done + 1
             nxt = next(todo, None)

@@ -48,6 +48,7 @@ class WrittenUnit:
     owned: dict[str, NewRows] = field(default_factory=dict)  # table -> new rows (layers, media)
     columns: tuple | None = None  # (fragment metadata, modified field ids, version it was read at)
     failed: list[tuple[str, str]] = field(default_factory=list)
+    tallies: dict = field(default_factory=dict)  # the stage's report counts (Stage.take_tallies)
 
 
 def write_rows(catalog: Catalog, table: str, data: pa.Table) -> NewRows:

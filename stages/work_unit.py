@@ -125,23 +125,29 @@ def execute(unit: WorkUnit) -> UnitResult:
     return compute(catalog, stage, rows, unit.run.batch_size or stage.default_batch_size)
 
 
-def open_part(unit: WorkUnit):
-    """(catalogue, stage part) rebuilt from a unit's description, weights checked: what a
-    worker process or machine does once before computing units of that part."""
+def rebuild(unit: WorkUnit):
+    """The stage part a unit belongs to, rebuilt from its description; its config id must be
+    the one the driver planned with (same celvault, same settings, same weights)."""
     from celvault.config import Config
     from celvault.errors import ConfigError
 
     from .runner import build_stages
 
-    catalog = Catalog.open(unit.catalog_path)
     parts = [p for p in build_stages(unit.stage, Config(unit.config), unit.run)
              if p.table == unit.table and p.backend == (unit.backend or p.backend)]
     if not parts:
         raise ConfigError(f"stage {unit.stage} has no part for table {unit.table}")
-    stage = parts[0]
-    if stage.config_id() != unit.config_id:
-        raise ConfigError(f"{unit.stage}: this worker's settings give config {stage.config_id()}, "
-                          f"the driver expects {unit.config_id}")
+    if parts[0].config_id() != unit.config_id:
+        raise ConfigError(f"{unit.stage}: a worker's settings or weights give config {parts[0].config_id()}, the "
+                          f"driver expects {unit.config_id} (the same celvault and weights are needed everywhere)")
+    return parts[0]
+
+
+def open_part(unit: WorkUnit):
+    """(catalogue, stage part) rebuilt from a unit's description, weights checked: what a
+    worker process or machine does once before computing units of that part."""
+    catalog = Catalog.open(unit.catalog_path)
+    stage = rebuild(unit)
     stage.shot_frames = _shot_reader(catalog, stage)
     stage.prepare()
     return catalog, stage

@@ -7,6 +7,7 @@ driver killed between two commits of a unit resumes to the same catalogue. Witho
 
 from __future__ import annotations
 
+import json
 import shutil
 import sys
 import time
@@ -72,6 +73,7 @@ def season(tmp_path_factory):
     reports = run_pipeline(_open(root / "serial.db"), _config(root), ROW_STAGES,
                            run=RunOptions(download=False, workers=1))  # the serial path, in this process
     assert all(r.status == "done" for r in reports), reports
+    (root / "serial_notes.json").write_text(json.dumps([[r.stage, r.table, r.notes] for r in reports]))
     return root
 
 
@@ -126,6 +128,8 @@ def test_row_stages_on_ray_make_the_serial_catalogue(cluster, season, monkeypatc
     assert set(calls) == set(ROW_STAGES)  # every row stage part went through Ray
     assert all(r.status == "done" for r in reports), reports
     assert sum(r.fragments for r in reports if r.stage == "segment") > 1
+    serial_notes = json.loads((season / "serial_notes.json").read_text())
+    assert [[r.stage, r.table, r.notes] for r in reports] == serial_notes  # the workers' counts reach the report
     _assert_same(season / "ray.db", season)
     runs = _open(season / "ray.db").read("runs", ["stage", "status"])
     assert set(runs.column("status").to_pylist()) == {"finished"}
