@@ -28,7 +28,7 @@ import time
 
 import cv2
 import numpy as np
-from common import machine, print_results
+from common import Others, machine, print_results
 
 from celvault.stages.matting import matte_region
 from celvault.stages.refine import instances, load_preset, refine
@@ -165,6 +165,7 @@ def main() -> None:
     ap.add_argument("--only", default="", help="comma-separated methods, e.g. 'aggressive,none+closed_form'")
     args = ap.parse_args()
     only = {m.strip().replace(" ", "") for m in args.only.split(",") if m.strip()}
+    others = Others()
     cases = []
     for seed in range(args.seeds):
         for kind in KINDS:
@@ -210,7 +211,7 @@ def main() -> None:
               flush=True)
     print_results("bench_matting.py", "Matting: true alpha at layer edges (issue 16)",
                   f"{machine()}; {args.seeds} layers of each kind, 260-520 px tall, max_side {args.max_side}; "
-                  f"{args.frames} frames of 1280x720 with 3 layers timed per method", table)
+                  f"{args.frames} frames of 1280x720 with 3 layers timed per method; {others}", table)
 
 
 if __name__ == "__main__":

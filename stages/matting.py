@@ -102,7 +102,7 @@ def matte(rgb: np.ndarray, alpha: np.ndarray, mask: np.ndarray, method: str = "c
     """
     check_method(method)
     h, w = mask.shape
-    if method == "none" or not mask.any():
+    if method == "none" or not mask.any() or min(h, w) < 4:  # nothing to solve (or too small for 3x3 windows)
         return np.where(mask, alpha, 0).astype(np.uint8), rgb.copy()
     binary = not ((alpha > 0) & (alpha < 255) & mask).any()
     fg, unknown = trimap(alpha, mask, band_px(h, w, band), INNER if binary else 0, keep_out)

@@ -42,7 +42,8 @@ MATTED = "matting: "  # report keys of the matting's layers, frames and millisec
 
 @dataclass(frozen=True)
 class SegmentSettings(StageSettings):
-    preset: str = setting("aggressive", "mask refinement: configs/segment/<name>.yaml (aggressive, expand, none)")
+    preset: str = setting("aggressive", "mask refinement: configs/segment/<name>.yaml (aggressive, expand, none; "
+                                                "matte, matte-tight add matting of the edges)")
     min_area: float = setting(0.005, "regions smaller than this fraction of the frame are dropped", min=0, max=1)
     max_area: float = setting(0.6, "regions larger than this are background, not a character", min=0, max=1)
     plausible: Plausibility = setting(Plausibility, "regions that cannot be a character are dropped")
