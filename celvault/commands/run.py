@@ -16,7 +16,8 @@ from .output import emit
 @click.option("--backend", "backends", multiple=True, metavar="STAGE=NAME",
               help="Backend for a stage this run, e.g. segment=sam2, inpaint=telea, caption=blip,wd14 (repeatable).")
 @click.option("--preset", default=None, metavar="NAME",
-              help="Mask refinement preset for segment: aggressive (default), expand, none (configs/segment/).")
+              help="Mask refinement preset for segment: aggressive (default), expand, none, matte (aggressive + "
+                   "matting of the edges), matte-tight (none + matting) (configs/segment/).")
 @click.option("--dilate", type=click.IntRange(0, 512), default=None, metavar="PX",
               help="Pixels the character mask grows by before inpainting (default 20).")
 @click.option("--recluster", is_flag=True,
