@@ -19,6 +19,7 @@ from .decisions import ensure_layer_columns, identity_state, layer_state, record
 from .fill import write_by_fragment
 from .identities import _label, normal_name, resolve
 from .store import Catalog, sql_in
+from .tracks import track_members
 
 REFERENCES = 8
 
@@ -80,11 +81,14 @@ def rebuild_identities(catalog: Catalog, known: list[dict], cluster_ids, templat
     return rows
 
 
-def move_layers(catalog: Catalog, layer_ids, to_ref) -> dict:
-    """Move character layers to identity `to_ref` (an id or a name); they stay there through
-    later `run cluster`s. Returns {cluster_id, name, moved, from: {id: n}, removed: [ids]}."""
+def move_layers(catalog: Catalog, layer_ids, to_ref, tracks: bool = False) -> dict:
+    """Move character layers (with `tracks`, their whole tracks) to identity `to_ref` (an id
+    or a name); they stay there through later `run cluster`s. Returns {cluster_id, name,
+    moved, from: {id: n}, removed: [ids]}."""
     known = read_characters(catalog)
     target = resolve(known, to_ref)
+    if tracks:
+        layer_ids = track_members(catalog, layer_ids)
     state = _layers(catalog, layer_ids)
     ids = [r["layer_id"] for r in state]
     sources = sorted({r["cluster_id"] for r in state if r["cluster_id"] is not None and r["cluster_id"] >= 0})
@@ -99,10 +103,12 @@ def move_layers(catalog: Catalog, layer_ids, to_ref) -> dict:
     return result
 
 
-def split_layers(catalog: Catalog, layer_ids, name: str | None = None) -> dict:
-    """Make these character layers a new identity (id: the largest known + 1), named `name`.
-    Returns {cluster_id, name, members, from: {id: n}, removed: [ids]}."""
+def split_layers(catalog: Catalog, layer_ids, name: str | None = None, tracks: bool = False) -> dict:
+    """Make these character layers (with `tracks`, their whole tracks) a new identity (id: the
+    largest known + 1), named `name`. Returns {cluster_id, name, members, from: {id: n}, removed: [ids]}."""
     known = read_characters(catalog)
+    if tracks:
+        layer_ids = track_members(catalog, layer_ids)
     if name is not None:
         name = normal_name(name)
         if not name or name.lstrip("-").isdigit():

@@ -6,6 +6,9 @@ names of an earlier clustering carry over to the new cluster sharing most of the
 Later runs only place the layers that have no identity yet: each joins the nearest identity
 within its reach (factor x radius + margin) or stays unassigned, and the identity's centroid
 moves with its new members, so names survive new episodes without reclustering the season.
+With tracks (the track stage), both vote per track (stages/track_vote.py): a track's layers
+share the identity most of them have, a track with none is placed by its centroid, and a
+fit makes tracks left over with `track_identity` layers a new identity.
 """
 
 from __future__ import annotations
@@ -26,7 +29,8 @@ from celvault.catalog.decisions import FREE, LAYER_FIELDS
 
 from .base import CHARACTER_LAYERS, IndexSpec
 from .table_job import TableJob, WholeTableResult
-from .clustering import NOISE, Identity, assign, fit, identities, match_previous
+from .clustering import NOISE, TIGHT, Identity, assign, fit, identities, match_previous
+from .track_vote import track_column, vote
 
 REFERENCES = 8
 FIT_COLUMNS = ["layer_id", "frame_id", "embedding", "cluster_id", "cluster_manual", "not_character"]
@@ -42,6 +46,13 @@ class ClusterSettings(StageSettings):
     assign_margin: float = setting(0.05, "... plus this cosine distance", min=0)
     merge_factor: float = setting(2.0, "clusters closer than this x the larger radius are one character (0: off)",
                                   min=0)
+    track_vote: bool = setting(True, "the layers of a track (the track stage) share the identity most of them have")
+    vote_share: float = setting(0.6, "... when at least this share of its assigned layers have it (else each keeps "
+                                "its own)", min=0.5, max=1)
+    vote_reach: float = setting(2.0, "... except layers farther from that identity than this x its reach (they keep "
+                                "their own)", min=0)
+    track_identity: int = setting(6, "a fit makes unassigned tracks with this many layers between them (centroids "
+                                  "within 0.2 cosine) a new identity (0: never)", min=0)
 
 
 @register("stage", "cluster")
@@ -61,9 +72,37 @@ class ClusterStage(TableJob):
         self.options = {"min_cluster_size": s.min_cluster_size, "min_samples": s.min_samples,
                         "reduce_dims": s.reduce_dims, "max_fit": s.max_fit}
         self.factor, self.margin, self.merge = s.assign_factor, s.assign_margin, s.merge_factor
+        self.share = s.vote_share if s.track_vote else None
+        self.track_identity = s.track_identity or None
+        self.vote_reach = s.vote_reach
 
     def params(self):
-        return {**self.options, "assign_factor": self.factor, "assign_margin": self.margin, "merge_factor": self.merge}
+        return {**self.options, "assign_factor": self.factor, "assign_margin": self.margin, "merge_factor": self.merge,
+                **({"vote_share": self.share, "vote_reach": self.vote_reach, "track_identity": self.track_identity or 0}
+                   if self.share is not None
+                   else {"track_vote": False})}
+
+    def _voted(self, labels: np.ndarray, tracks: list, vectors: np.ndarray, reach: dict, fit: bool) -> np.ndarray:
+        """Each track's vote; a track without a labelled layer is placed by its centroid (in a
+        fit, tracks left over may make new identities)."""
+        if self.share is None:
+            return labels
+        shapes = identities(vectors, labels) if fit else reach  # a fit's own labels; else the known identities
+
+        def agrees(idx: np.ndarray, label: int) -> np.ndarray:
+            ident = shapes.get(label)
+            if ident is None:
+                return np.ones(len(idx), bool)
+            far = self.vote_reach * (self.factor * ident.radius + self.margin)
+            return 1.0 - vectors[idx] @ ident.centroid <= far
+
+        return vote(labels, tracks, self.share, vectors, lambda c: assign(c, reach, self.factor, self.margin)[0],
+                    self.track_identity if fit else None, agrees)
+
+    def _columns(self, catalog, columns: list[str]) -> list[str]:
+        """`columns`, plus `track_id` where the layers have tracks."""
+        has = "track_id" in catalog.dataset("layers").schema.names
+        return columns + (["track_id"] if has and self.share is not None else [])
 
     def declared_columns(self):
         return [pa.field("cluster_id", pa.int64()), pa.field("cluster_config", pa.string())]
@@ -108,7 +147,7 @@ class ClusterStage(TableJob):
             recluster = True  # a refit stopped midway: finish it (it is deterministic)
             notes.append("finishing a refit that was interrupted")
         if recluster or not known:
-            rows = catalog.read("layers", FIT_COLUMNS, self.where)
+            rows = catalog.read("layers", self._columns(catalog, FIT_COLUMNS), self.where)
             done = self._fit_all(catalog, rows, known, model, progress)
         else:
             done = self._place_new(catalog, pending_where, known, progress)
@@ -132,7 +171,7 @@ class ClusterStage(TableJob):
         unfinished = and_filters(self.where, f"cluster_config IS NULL OR cluster_config != '{generation}'")
         if catalog.count("layers", unfinished) == 0:
             return None
-        rows = catalog.read("layers", FIT_COLUMNS, self.where)
+        rows = catalog.read("layers", self._columns(catalog, FIT_COLUMNS), self.where)
         ids = sorted(rows.column("layer_id").to_pylist())
         return rows if self._generation(model, ids) == generation else None
 
@@ -149,7 +188,11 @@ class ClusterStage(TableJob):
         manual = np.array([bool(v) for v in rows.column("cluster_manual").to_pylist()], bool) & ~junk
         free = ~(manual | junk)
         progress.start("cluster: HDBSCAN", 1)
-        labels = fit(vectors[free], factor=self.factor, margin=self.margin, merge=self.merge, **self.options)
+        own = fit(vectors[free], factor=self.factor, margin=self.margin, merge=self.merge, **self.options)
+        # a track's layers share the identity most of them have; centroids and radii come from
+        # each layer's own evidence (`own`), so a voted-in back view does not widen the reach
+        tight = {k: v for k, v in identities(vectors[free], own).items() if v.radius <= TIGHT}
+        labels = self._voted(own, [t for t, f in zip(track_column(rows), free) if f], vectors[free], tight, fit=True)
         progress.advance(1)
         found = identities(vectors[free], labels)
         free_ids = np.array(ids, dtype=object)[free]
@@ -164,13 +207,17 @@ class ClusterStage(TableJob):
         final_ids = np.where(junk, NOISE, np.array(kept, np.int64))
         final_ids[free] = [final.get(int(lb), NOISE) for lb in labels]
         every = identities(vectors, final_ids)
+        core_ids = final_ids.copy()
+        core_ids[free] = [final.get(int(lb), NOISE) for lb in own]
+        core = identities(vectors, core_ids)
         out = []
         for cid in sorted(every, key=lambda c: (-every[c].count, c)):
             ident = every[cid]
             members = np.flatnonzero(final_ids == cid)
             closest = members[np.argsort(1.0 - vectors[members] @ ident.centroid, kind="stable")[:REFERENCES]]
-            out.append({"cluster_id": cid, "name": names.get(cid), "members": ident.count, "centroid": ident.centroid,
-                        "radius": ident.radius, "references": [ids[i] for i in closest], "embed_model": model,
+            shape = core.get(cid, ident)
+            out.append({"cluster_id": cid, "name": names.get(cid), "members": ident.count, "centroid": shape.centroid,
+                        "radius": shape.radius, "references": [ids[i] for i in closest], "embed_model": model,
                         "generation": generation, "config": self.config_id()})
         # characters first: until every layer carries the new generation, the next run sees
         # the fit as unfinished and finishes it (same layers: same labels; the identities'
@@ -218,14 +265,16 @@ class ClusterStage(TableJob):
         return final if len(final) == len(new) == len(known) else None
 
     def _place_new(self, catalog, pending_where, known: list[dict], progress) -> WholeTableResult:
-        rows = catalog.read("layers", ["layer_id", "frame_id", "embedding"], and_filters(self.where, pending_where))
+        rows = catalog.read("layers", self._columns(catalog, ["layer_id", "frame_id", "embedding"]),
+                            and_filters(self.where, pending_where))
         rows = rows.sort_by("layer_id")
         ids = rows.column("layer_id").to_pylist()
         vectors = self._vectors(rows)
         by_id = {k["cluster_id"]: k for k in known}
         reach = {cid: Identity(k["centroid"], float(k["radius"]), int(k["members"])) for cid, k in by_id.items()}
         progress.start("cluster: assign", len(ids))
-        labels, _ = assign(vectors, reach, self.factor, self.margin)
+        own, _ = assign(vectors, reach, self.factor, self.margin)
+        labels = self._voted(own, track_column(rows), vectors, reach, fit=False)  # placed track by track
         progress.advance(len(ids))
         self._begin(len(ids))
         # frames, then layers, then the identities: a run stopped midway leaves these layers
@@ -235,7 +284,7 @@ class ClusterStage(TableJob):
         commits += self._write_layers(catalog, ids, labels.astype(np.int64), known[0]["generation"])
         counts = member_counts(catalog)
         for cid, k in by_id.items():
-            joined = vectors[labels == cid]
+            joined = vectors[own == cid]  # the centroid follows its members' own evidence
             if len(joined):  # the centroid follows its new members
                 total = k["centroid"] * k["members"] + joined.sum(axis=0)
                 k["centroid"] = total / max(float(np.linalg.norm(total)), 1e-12)

@@ -31,7 +31,8 @@ def test_names_sections_and_stage_order_come_from_the_declarations():
     assert set(registry.sections("segmenter")) == {"rembg", "sam2", "plate"}
     assert set(registry.sections("inpainter")) == {"lama", "telea", "plate"}
     assert registry.sections("segmenter")["plate"] is not registry.sections("inpainter")["plate"]
-    assert registry.stage_order() == ["dedup", "segment", "effects", "inpaint", "embed", "caption", "tag", "cluster"]
+    assert registry.stage_order() == ["dedup", "segment", "effects", "inpaint", "embed", "track", "caption", "tag",
+                                      "cluster"]
     assert registry.stage_of("inpainter") == "inpaint"
     with pytest.raises(UnknownBackend, match=r"unknown segmenter backend 'nope'; known: isnet-anime, .*plate"):
         registry.load("segmenter", "nope")

@@ -17,6 +17,7 @@ def characters():
       celvault characters name 3 "Endou Mamoru"
       celvault characters merge "Endou Mamoru" 7
       celvault characters move LAYER... --to "Endou Mamoru"
+      celvault characters move LAYER --to "Endou Mamoru" --track   # the layer's whole track
       celvault characters split LAYER... --name "Gouenji Shuuya"
       celvault characters junk 9            # or --layer ID...; --undo to unmark layers
       celvault characters undo              # the last name/merge/move/split/junk
@@ -110,14 +111,15 @@ def _who(cid, name) -> str:
 @characters.command("move")
 @click.argument("layers", nargs=-1, required=True)
 @click.option("--to", "to", required=True, metavar="CHARACTER", help="The identity (cluster id or name) they join.")
+@click.option("--track", "tracks", is_flag=True, help="Move each layer's whole track (the same character all shot).")
 @catalog_options
 @output_options()
 @writes_catalog("characters move")
-def move_cmd(layers, to, catalog_path, config_path, profile, as_json, quiet):
+def move_cmd(layers, to, tracks, catalog_path, config_path, profile, as_json, quiet):
     """Move character LAYERS (layer ids) to CHARACTER; `run cluster` keeps them there."""
     from celvault.catalog.identity_edits import move_layers
 
-    done = move_layers(open_catalog(catalog_path), list(layers), to)
+    done = move_layers(open_catalog(catalog_path), list(layers), to, tracks=tracks)
     lines = [f"moved {done['moved']} layers to cluster {_who(done['cluster_id'], done['name'])}"]
     lines += [f"cluster {c} has no layers left and was removed" for c in done["removed"]]
     emit(done, as_json=as_json, lines=lines)
@@ -126,14 +128,15 @@ def move_cmd(layers, to, catalog_path, config_path, profile, as_json, quiet):
 @characters.command("split")
 @click.argument("layers", nargs=-1, required=True)
 @click.option("--name", default=None, help="Name the new identity.")
+@click.option("--track", "tracks", is_flag=True, help="Split off each layer's whole track.")
 @catalog_options
 @output_options()
 @writes_catalog("characters split")
-def split_cmd(layers, name, catalog_path, config_path, profile, as_json, quiet):
+def split_cmd(layers, name, tracks, catalog_path, config_path, profile, as_json, quiet):
     """Make character LAYERS (layer ids) a new identity."""
     from celvault.catalog.identity_edits import split_layers
 
-    done = split_layers(open_catalog(catalog_path), list(layers), name)
+    done = split_layers(open_catalog(catalog_path), list(layers), name, tracks=tracks)
     lines = [f"new cluster {_who(done['cluster_id'], done['name'])} with {done['members']} layers"]
     lines += [f"cluster {c} has no layers left and was removed" for c in done["removed"]]
     emit(done, as_json=as_json, lines=lines)

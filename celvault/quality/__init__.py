@@ -12,6 +12,7 @@ from celvault.catalog import Catalog
 from .frames import CutTally, dup_links, exact_phash_links, detected_cuts, link_precision, opening_recall, tally_cuts
 from .identities import identity_scores, outdoor_query_scores
 from .layers import MIXED, NOT_CHARACTER, layer_scores, layer_truths, mask_quality
+from .tracks import track_scores
 from .truth import HardTruth, SyntheticTruth, TruthView
 
 
@@ -23,13 +24,14 @@ def views_by_episode_id(catalog: Catalog, views_by_name: dict[str, TruthView]) -
 
 def summary(catalog: Catalog, views: dict[str, TruthView]) -> dict:
     """The figures `celvault demo` prints: cuts found, duplicate-link precision, layer
-    precision and identity ARI."""
+    precision, track purity and identity ARI."""
     cuts = tally_cuts(detected_cuts(catalog), views).row()
     links = link_precision(dup_links(catalog), views)
     truths = layer_truths(catalog, views)
     layers = layer_scores(catalog, views, truths)
     ids = identity_scores(catalog, truths)
-    return {"cuts": cuts, "duplicates": links, "layers": layers, "identities": ids}
+    return {"cuts": cuts, "duplicates": links, "layers": layers, "tracks": track_scores(catalog, truths),
+            "identities": ids}
 
 
 def summary_lines(s: dict) -> list[str]:
@@ -45,6 +47,10 @@ def summary_lines(s: dict) -> list[str]:
         f"character layers: {lay['layers']}, {pct(lay['precision'])} mostly a character"
         + (f"; static-shot frames cut: {pct(lay['coverage'])}" if lay["coverage"] is not None else ""),
     ]
+    tr = s.get("tracks") or {}
+    if tr.get("tracks"):
+        lines.append(f"tracks: {tr['tracks']}, {tr['in_multi']} of {tr['layers']} character layers in tracks of 2 or "
+                     f"more, purity {pct(tr['purity'])} (layers showing their track's character)")
     if ids.get("identities"):
         junk = len(ids["not_character"])
         lines.append(f"identities: {ids['identities']}, ARI {ids['ari']:.2f} vs the true characters, "
@@ -56,5 +62,6 @@ def summary_lines(s: dict) -> list[str]:
 __all__ = [
     "CutTally", "HardTruth", "MIXED", "NOT_CHARACTER", "SyntheticTruth", "TruthView", "detected_cuts", "dup_links",
     "exact_phash_links", "identity_scores", "layer_scores", "layer_truths", "link_precision", "mask_quality",
-    "opening_recall", "outdoor_query_scores", "summary", "summary_lines", "tally_cuts", "views_by_episode_id",
+    "opening_recall", "outdoor_query_scores", "summary", "summary_lines", "tally_cuts", "track_scores",
+    "views_by_episode_id",
 ]
