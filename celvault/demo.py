@@ -25,7 +25,8 @@ def demo_spec(i: int, seconds: float, width: int, height: int):
     from celvault.synthetic import EpisodeSpec
 
     # characters cross the frame, so the weight-free plate backend sees behind them
-    return EpisodeSpec(seed=i, width=width, height=height, fps=24.0, duration_s=seconds, walkers=True)
+    # two shots carry sparkles and/or speed lines (the effects stage's truth)
+    return EpisodeSpec(seed=i, width=width, height=height, fps=24.0, duration_s=seconds, walkers=True, effect_shots=2)
 
 
 def make_demo_episodes(out_dir: Path, episodes: int, seconds: float, width: int, height: int) -> list[Path]:
@@ -50,8 +51,12 @@ def demo_quality(catalog: Catalog, episodes: int, seconds: float, width: int, he
 
     views = {f"ep{i:02d}": SyntheticTruth(plan_episode(demo_spec(i, seconds, width, height)), f"ep{i:02d}")
              for i in range(1, episodes + 1)}
-    result = summary(catalog, views_by_episode_id(catalog, views))
-    return {**result, "lines": summary_lines(result)}
+    by_id = views_by_episode_id(catalog, views)
+    result = summary(catalog, by_id)
+    from celvault.quality.effects import effect_line, effect_scores
+
+    result["effects"] = effect_scores(catalog, {eid: v.truth for eid, v in by_id.items()})
+    return {**result, "lines": summary_lines(result) + [effect_line(result["effects"])]}
 
 
 def run_demo(out_dir: Path, catalog_path: Path, episodes: int = 2, seconds: float = 20.0,

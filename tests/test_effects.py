@@ -265,3 +265,14 @@ def test_clipseg_runs_through_its_loader_and_missing_weights_are_one_line(fx, tm
     prompts = {e.name: e.prompt for e in load_effects("default").effects}
     for e in table(cli, "layers", "kind = 'effect'"):
         assert e["method"] == "clipseg" and e["prompt"] == prompts[e["effect"]] and 0 < e["score"] <= 1
+
+
+def test_demo_scores_effects_against_the_truth(fx):
+    from celvault.quality.effects import effect_line, effect_scores
+
+    cli, truth, _, _ = fx
+    cat = Catalog.open(cli.catalog)
+    eid = table(cli, "episodes")[0]["episode_id"]
+    s = effect_scores(cat, {eid: truth})
+    assert s["recall"] >= 0.85 and s["precision"] >= 0.4 and s["overlap_with"] > 0.03  # every character shot has effects
+    assert effect_line(s).startswith("effects: pixel recall ")

@@ -44,7 +44,7 @@ def _summary(result: dict) -> list[str]:
     st = result["status"]
     ids = st.get("characters") or {}
     lines += [f"catalogue {st['catalog']}: {len(st['episodes'])} episodes, {st['frames']} frames",
-              f"layers: {st.get('layers', 0)} (character cut-outs and inpainted backgrounds)",
+              f"layers: {st.get('layers', 0)} (character cut-outs, effects and inpainted backgrounds)",
               f"characters: {ids.get('identities', 0)} identities found",
               "quality against the episodes' ground truth:"]
     lines += [f"  {line}" for line in result["quality"]["lines"]]
