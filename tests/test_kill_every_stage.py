@@ -23,7 +23,7 @@ from celvault.synthetic import EpisodeSpec, write_frame_folder
 
 from .conftest import Cli
 
-STAGES = ["dedup", "segment", "effects", "inpaint", "embed", "caption", "tag", "cluster"]
+STAGES = ["dedup", "segment", "effects", "inpaint", "embed", "track", "caption", "tag", "cluster"]
 OFF_OFFLINE = {"caption", "tag"}  # need models: off in the offline profile
 # Columns that are times (or ids made from a time) or physical layout, not content.
 NOT_CONTENT = {"run_id", "started", "finished", "fragments_done", "ingested_at"}
