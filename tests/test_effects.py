@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import random
 
+import lance
 import numpy as np
 import pytest
 
@@ -276,3 +277,12 @@ def test_demo_scores_effects_against_the_truth(fx):
     s = effect_scores(cat, {eid: truth})
     assert s["recall"] >= 0.85 and s["precision"] >= 0.4 and s["overlap_with"] > 0.03  # every character shot has effects
     assert effect_line(s).startswith("effects: pixel recall ")
+
+
+def test_an_older_catalogue_gets_the_effect_columns_on_open(tmp_path):
+    c = Cli(tmp_path / "old.db")
+    c("init")
+    lance.dataset(str(c.catalog / "layers.lance")).drop_columns(["effect", "prompt", "score"])  # as before issue 16
+    assert "effect" not in lance.dataset(str(c.catalog / "layers.lance")).schema.names
+    names = Catalog.open(c.catalog).dataset("layers").schema.names  # opening declares them (all null)
+    assert {"effect", "prompt", "score"} <= set(names)
