@@ -30,7 +30,7 @@ from celvault.catalog.decisions import FREE, LAYER_FIELDS
 from .base import CHARACTER_LAYERS, IndexSpec
 from .table_job import TableJob, WholeTableResult
 from .clustering import NOISE, TIGHT, Identity, assign, fit, identities, match_previous
-from .track_vote import track_column, vote
+from .track_vote import TRACK_RADIUS, born_identity, track_column, vote
 
 REFERENCES = 8
 FIT_COLUMNS = ["layer_id", "frame_id", "embedding", "cluster_id", "cluster_manual", "not_character"]
@@ -82,9 +82,10 @@ class ClusterStage(TableJob):
                    if self.share is not None
                    else {"track_vote": False})}
 
-    def _voted(self, labels: np.ndarray, tracks: list, vectors: np.ndarray, reach: dict, fit: bool) -> np.ndarray:
-        """Each track's vote; a track without a labelled layer is placed by its centroid (in a
-        fit, tracks left over may make new identities)."""
+    def _voted(self, labels: np.ndarray, tracks: list, vectors: np.ndarray, reach: dict, fit: bool,
+                first_new: int | None = None) -> np.ndarray:
+        """Each track's vote; a track without a labelled layer is placed by its centroid;
+        tracks left over may make new identities (ids from `first_new` when placing)."""
         if self.share is None:
             return labels
         shapes = identities(vectors, labels) if fit else reach  # a fit's own labels; else the known identities
@@ -97,7 +98,7 @@ class ClusterStage(TableJob):
             return 1.0 - vectors[idx] @ ident.centroid <= far
 
         return vote(labels, tracks, self.share, vectors, lambda c: assign(c, reach, self.factor, self.margin)[0],
-                    self.track_identity if fit else None, agrees)
+                    self.track_identity, agrees, first_new)
 
     def _columns(self, catalog, columns: list[str]) -> list[str]:
         """`columns`, plus `track_id` where the layers have tracks."""
@@ -215,7 +216,7 @@ class ClusterStage(TableJob):
             ident = every[cid]
             members = np.flatnonzero(final_ids == cid)
             closest = members[np.argsort(1.0 - vectors[members] @ ident.centroid, kind="stable")[:REFERENCES]]
-            shape = core.get(cid, ident)
+            shape = core.get(cid, Identity(ident.centroid, max(ident.radius, TRACK_RADIUS), ident.count))
             out.append({"cluster_id": cid, "name": names.get(cid), "members": ident.count, "centroid": shape.centroid,
                         "radius": shape.radius, "references": [ids[i] for i in closest], "embed_model": model,
                         "generation": generation, "config": self.config_id()})
@@ -274,7 +275,11 @@ class ClusterStage(TableJob):
         reach = {cid: Identity(k["centroid"], float(k["radius"]), int(k["members"])) for cid, k in by_id.items()}
         progress.start("cluster: assign", len(ids))
         own, _ = assign(vectors, reach, self.factor, self.margin)
-        labels = self._voted(own, track_column(rows), vectors, reach, fit=False)  # placed track by track
+        top = catalog.read("layers", ["cluster_id"], "cluster_id IS NOT NULL").column("cluster_id").to_numpy()
+        first_new = max([*by_id, int(top.max()) if len(top) else NOISE]) + 1
+        labels = self._voted(own, track_column(rows), vectors, reach, fit=False, first_new=first_new)  # track by track
+        for cid in sorted(set(labels.tolist()) - set(by_id) - {NOISE}):  # new characters' long tracks
+            by_id[cid] = born_identity(vectors, labels, ids, cid, known[0])
         progress.advance(len(ids))
         self._begin(len(ids))
         # frames, then layers, then the identities: a run stopped midway leaves these layers

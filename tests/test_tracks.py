@@ -181,3 +181,19 @@ def test_a_name_given_to_one_layer_goes_to_its_whole_track(season, tmp_path):
     other = next(r["layer_id"] for r in layers if r["track_id"] != track and r["cluster_id"] >= 0)
     back = cli.json("characters", "move", other, "--to", "Kazemaru", "--track")
     assert back["moved"] == sizes[next(r["track_id"] for r in layers if r["layer_id"] == other)]
+
+
+def test_a_track_votes_unless_its_layers_strongly_disagree():
+    from celvault.stages.track_vote import NOISE, vote
+
+    v = np.eye(4, dtype=np.float32)[[0, 0, 0, 3, 1, 1, 2, 2, 2, 2, 2, 2, 3]]
+    labels = np.array([5, 5, NOISE, 7, 5, 7, NOISE, NOISE, NOISE, NOISE, NOISE, NOISE, NOISE])
+    tracks = ["a", "a", "a", "a", "b", "b", "c", "c", "c", "c", "c", "c", None]
+    out = vote(labels, tracks, 0.6, v, place=lambda c: np.full(len(c), NOISE), new_min=6, first_new=9)
+    assert out[:4].tolist() == [5, 5, 5, 5]  # 2 of 3 votes: the track's identity, noise included
+    assert out[4:6].tolist() == [5, 7]  # 1 against 1: each keeps its own
+    assert out[6:12].tolist() == [9] * 6 and out[12] == NOISE  # a long unplaced track: a new identity
+    far = vote(labels, tracks, 0.6, v, agrees=lambda idx, label: v[idx, 0] > 0.5)
+    assert far[:4].tolist() == [5, 5, 5, 7]  # layer 3's own evidence is far from 5: it keeps its own
+    placed = vote(labels, tracks, 0.6, v, place=lambda c: np.full(len(c), 4))
+    assert placed[6:12].tolist() == [4] * 6  # a track without a label placed by its centroid
