@@ -65,11 +65,14 @@ class EffectsStage(ModelStage):
     def __init__(self, settings=None, run=None, uses=None):
         super().__init__(settings, run, uses)
         self.vocabulary = load_effects(self.settings.vocabulary)
+        # a backend that compares a frame with its shot (the rule's median) gets the shot's frames
+        self.shot_frames_needed = bool(getattr(self.model, "needs_shot_frames", False))
 
     def on(self, table: str):
         part = super().on(table)
         if table == "layers":  # character layers: how much of each the frame's effects cover
             part.outputs, part.owns, part.frame_layers = LAYER_OUTPUTS, {}, "kind IN ('character', 'effect')"
+            part.shot_frames_needed = False
         else:
             inpaint = self.used.get("inpaint")
             fills = "effect" in (getattr(inpaint, "include", None) or ())

@@ -286,3 +286,40 @@ def test_an_older_catalogue_gets_the_effect_columns_on_open(tmp_path):
     assert "effect" not in lance.dataset(str(c.catalog / "layers.lance")).schema.names
     names = Catalog.open(c.catalog).dataset("layers").schema.names  # opening declares them (all null)
     assert {"effect", "prompt", "score"} <= set(names)
+
+
+def test_rule_compared_with_its_shot_leaves_still_scenery_out():
+    """`temporal`: a pixel must also stand out from the shot's median, so lane markings and
+    window frames that stay put are no longer effects, while drawn effects still are."""
+    from celvault import registry
+    from celvault.run_options import RunOptions
+    from celvault.stages.effect_regions import regions_of
+    from celvault.stages.effect_vocabulary import load_effects
+    from celvault.stages.layers import FrameIn
+    from celvault.synthetic import EpisodeSpec, plan_episode, render_frame
+
+    seed = SEED if SEED is not None else random.randrange(1000)
+    spec = EpisodeSpec(seed=seed, width=480, height=270, duration_s=16.0, opening_s=0, walkers=True, effect_shots=2,
+                       fade=False)
+    truth, vocab = plan_episode(spec), load_effects("default")
+    kept = {s.index: [FrameIn(f"f{i:05d}", "ep", s.index, render_frame(spec, truth, i).rgb)
+                      for i in range(s.start_frame, s.end_frame, 3)] for s in truth.shots}
+    scores = {}
+    for temporal in (False, True):
+        finder = registry.build("effect_finder", "rule", {"rule": {"temporal": temporal}}, RunOptions(device="cpu"))
+        finder.shot_frames = lambda ep, shot, limit: [(f.frame_id, f.rgb) for f in kept[shot]][:limit]
+        hit = found = real = 0
+        quiet = []
+        for s in truth.shots:
+            for f, maps in zip(kept[s.index], finder.find(kept[s.index], vocab)):
+                mask = np.zeros(f.rgb.shape[:2], bool)
+                for reg in regions_of(maps, vocab, round(0.05 * spec.height), 16):
+                    mask |= reg.mask
+                effects = render_frame(spec, truth, int(f.frame_id[1:])).effects
+                if s.effect and effects is not None:
+                    hit, found, real = hit + (mask & effects).sum(), found + mask.sum(), real + effects.sum()
+                elif not s.effect:
+                    quiet.append(mask.mean())
+        scores[temporal] = (hit / max(real, 1), hit / max(found, 1), float(np.mean(quiet)))
+    (r0, p0, q0), (r1, p1, q1) = scores[False], scores[True]
+    assert p1 >= p0 and q1 <= q0 and r1 >= 0.8 * r0, f"seed {seed}: single {scores[False]}, temporal {scores[True]}"

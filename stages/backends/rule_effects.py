@@ -5,7 +5,11 @@ is behind them: a pixel is an effect pixel when its darkest channel is at least 
 it stands out by `contrast` from a morphological opening of that channel (a white top-hat
 with a window of `window` x the frame height, wider than any stroke). Connected strokes that
 are long and thin are `speed lines`, the rest `sparkles`; only those two effects of the
-vocabulary are reported.
+vocabulary are reported. With `temporal` (default) and a shot of at least 3 kept frames, a
+pixel must also stand out by `contrast` from the median of the shot's frames (up to 9): what
+stays put over the shot (lane markings, window frames, clouds) is scenery, not an effect,
+while drawn effects move or flicker from drawing to drawing. A panning shot's median is
+smeared, so there the rule falls back to what one frame shows.
 
 Where it means nothing: any bright thin detail is an "effect" to it (eye highlights, white
 hair strands, lit window frames, text), dark speed lines, coloured glows, smoke, explosions
@@ -35,6 +39,11 @@ class RuleEffectSettings:
     window: float = setting(0.05, "opening window, a fraction of the frame height (wider than a stroke)",
                             min=0.005, max=0.5)
     line_ratio: float = setting(6.0, "a stroke this many times longer than thick is a speed line", min=1.0)
+    temporal: bool = setting(True, "also stand out from the median of the shot's kept frames (3 or more): "
+                                   "scenery that stays put is not an effect")
+
+
+SHOT_FRAMES = 9  # frames of a shot the median is taken over
 
 
 def effect_pixels(rgb: np.ndarray, bright: int, contrast: int, window: float) -> np.ndarray:
@@ -59,12 +68,36 @@ def split_kinds(mask: np.ndarray, line_ratio: float) -> tuple[np.ndarray, np.nda
 
 @register("effect_finder", "rule", settings=RuleEffectSettings)
 class RuleEffects(EffectFinder):
+    def __init__(self, settings=None, run=None):
+        super().__init__(settings, run)
+        self._median: tuple | None = None  # (episode, shot) -> the darkest channel's median over the shot
+
+    @property
+    def needs_shot_frames(self) -> bool:
+        return bool(self.options.temporal)
+
+    def shot_median(self, episode_id: str, shot_index: int, shape) -> np.ndarray | None:
+        if not self.options.temporal or self.shot_frames is None:
+            return None
+        key = (episode_id, shot_index)
+        if self._median is None or self._median[0] != key:
+            lows = [rgb.min(axis=2) for _, rgb in self.shot_frames(episode_id, shot_index, SHOT_FRAMES)]
+            lows = [v for v in lows if v.shape == lows[0].shape] if lows else []
+            med = np.median(np.stack(lows), axis=0).astype(np.uint8) if len(lows) >= 3 else None
+            self._median = (key, med)
+        med = self._median[1]
+        return med if med is not None and med.shape == tuple(shape) else None
+
     def find(self, frames, vocabulary):
         o = self.options
         wanted = set(vocabulary.names)
         out = []
         for f in frames:
-            sparkle, line = split_kinds(effect_pixels(f.rgb, o.bright, o.contrast, o.window), o.line_ratio)
+            hit = effect_pixels(f.rgb, o.bright, o.contrast, o.window)
+            med = self.shot_median(f.episode_id, f.shot_index, hit.shape)
+            if med is not None:
+                hit &= cv2.subtract(f.rgb.min(axis=2), med) >= o.contrast
+            sparkle, line = split_kinds(hit, o.line_ratio)
             maps = {SPARKLES: sparkle, SPEED_LINES: line}
             out.append({k: v.astype(np.float32) for k, v in maps.items() if k in wanted})
         return out
