@@ -2,9 +2,10 @@
 
 Per season (celvault.evalset, the episodes of benchmarks/bench_quality.py), two catalogues
 made alike by the offline profile: A clusters per layer (`cluster.track_vote: false`), B votes
-per track. The first episode is ingested, run and clustered (a fit); the others are then
-ingested and run, so their layers are placed into the known identities (new episodes, track
-by track in B); finally `run cluster --recluster` refits each season. Scored against the
+per track. All episodes but the last are ingested, run and clustered per layer (one fit,
+copied to A and B); the last is then ingested and run in each, so its layers are placed
+into the known identities layer by layer in A, track by track in B (where that fit found
+no identity, both fit the season instead); finally `run cluster --recluster` refits each. Scored against the
 truth: track purity (share of a track's layers that show its most common true character,
 over tracks of 2+ layers whose layers are one character each), and identity ARI, assigned
 share and unassigned layers, per-layer beside per-track, for the placement and the refit.
@@ -48,16 +49,16 @@ def run_season(folder: Path, season: dict, config: Config, configs: dict[str, Co
     names = list(season)
     cats = {}
     first = Catalog.create(folder / "first.db")[0]
-    ingest_paths(first, [season[names[0]][0]], series="eval", config=config)
+    ingest_paths(first, [season[n][0] for n in names[:-1]], series="eval", config=config)
     run_pipeline(first, config, UP_TO_TRACK)
+    run_pipeline(first, configs["per-layer"], ["cluster"])  # one fit of all episodes but the last, for both
     for mode, conf in configs.items():
         path = folder / f"{mode}.db"
         shutil.rmtree(path, ignore_errors=True)
         shutil.copytree(first.path, path)
         cats[mode] = Catalog.open(path)
-        run_pipeline(cats[mode], conf, ["cluster"])  # the fit: the first episode
-        ingest_paths(cats[mode], [season[n][0] for n in names[1:]], series="eval", config=conf)
-        run_pipeline(cats[mode], conf, UP_TO_TRACK + ["cluster"])  # new episodes: placed
+        ingest_paths(cats[mode], [season[names[-1]][0]], series="eval", config=conf)
+        run_pipeline(cats[mode], conf, UP_TO_TRACK + ["cluster"])  # a new episode: placed
     views = views_by_episode_id(cats["per-layer"], {n: HardTruth(ep, n) for n, (_, ep) in season.items()})
     truths = layer_truths(cats["per-layer"], views)
     out = {"purity": track_scores(cats["per-layer"], truths)}
@@ -82,7 +83,8 @@ def rows(seasons: list[dict], seeds: list[int]) -> list[list[str]]:
     table.append(["character layers in tracks of 2+ (tracks of 2+ / all tracks)",
                   f"{p['in_multi']}/{p['layers']} ({p['multi']}/{p['tracks']})", "", "-"])
     for when in ("placed", "refit"):
-        what = "first episode fitted, the others placed" if when == "placed" else "season refitted (--recluster)"
+        what = "the last episode placed into a fit of the others" if when == "placed" else \
+            "season refitted (--recluster)"
         measures = (("ari", "identity ARI"), ("assigned", "assigned share"), ("unassigned", "unassigned layers"),
                     ("identities", "identities"))
         for key, label in measures:
