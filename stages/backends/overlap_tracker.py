@@ -13,8 +13,8 @@ from .base import Backend
 
 @dataclass(frozen=True)
 class OverlapTrackerSettings:
-    max_gap: int = setting(2, "a track may skip this many frames (of the shot's frames with characters) minus one",
-                           min=1, max=20)
+    max_gap: int = setting(2, "how many frames back (of the shot's frames with characters) a link may reach: 1 links "
+                           "neighbours only, 2 lets a track skip a frame", min=1, max=20)
     max_move: float = setting(1.0, "the farthest a character moves per frame, in character heights", min=0)
     min_size_ratio: float = setting(0.6, "the smaller mask of a link is at least this share of the larger", min=0,
                                     max=1)
