@@ -68,7 +68,9 @@ def run_demo(out_dir: Path, catalog_path: Path, episodes: int = 2, seconds: floa
     progress = progress or Progress(quiet=True)
     profile, reason = pick_profile()
     # four frames a second: a shot's background plate is the median of its kept frames
-    config = Config.load(profile, overrides={"ingest": {"interval": 0.25}})
+    # and character edges matted (their alpha re-solved in a band: hair tips, outlines)
+    matte = "matte-tight" if profile == "offline" else "matte"
+    config = Config.load(profile, overrides={"ingest": {"interval": 0.25}, "stages": {"segment": {"preset": matte}}})
     paths = make_demo_episodes(out_dir, episodes, seconds, width, height)
     catalog, _ = Catalog.create(catalog_path, rows_per_fragment=int(config.section("catalog")["rows_per_fragment"]))
     ingested = ingest_paths(catalog, paths, series="celvault demo", config=config, progress=progress)

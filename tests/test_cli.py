@@ -57,6 +57,8 @@ def test_demo_runs_the_pipeline(tmp_path):
     done = {s["stage"] for s in out["stages"] if s["status"] == "done"}
     assert {"dedup", "segment", "inpaint", "embed", "cluster"} <= done
     assert all(s["status"] in ("done", "off") for s in out["stages"])
+    assert {"effects", "track"} <= done  # issue 16's stages run in the demo, and its edges are matted:
+    assert any(n.startswith("matting (closed_form)") for s in out["stages"] if s["stage"] == "segment" for n in s["notes"])
     assert out["status"]["stages"]["dedup"]["missing"] == 0
     assert not (tmp_path / "unused.db").exists()  # the demo keeps to its own catalogue
 
