@@ -351,3 +351,24 @@ def test_review_in_the_browser(app, page):
 
     assert sorted(p.stem for p in (root / "screenshots").glob("*.png")) == sorted(
         ["overview", "identities", "identity", "frames", "duplicates", "search", "export"])
+
+
+def test_a_frames_effects_and_its_whole_track(app, page):
+    """The frame view outlines the frame's effect layers and links each character layer to its
+    whole track, which the search page shows as `celvault query` does."""
+    from celvault.catalog import Catalog
+
+    url, cli, _root = app
+    layers = Catalog.open(cli.catalog).read("layers", ["layer_id", "frame_id", "kind", "track_id"]).to_pylist()
+    effects = {r["frame_id"] for r in layers if r["kind"] == "effect"}
+    fid, track = next((r["frame_id"], r["track_id"]) for r in sorted(layers, key=lambda r: r["layer_id"])
+                      if r["kind"] == "character" and r["frame_id"] in effects and r["track_id"])
+    open_page(page, url, f"/frames?frame={fid}", "[data-testid=track-link]")
+    boxes = page.locator("[data-testid=layer-box][data-kind=effect]")
+    assert boxes.count() == sum(1 for r in layers if r["frame_id"] == fid and r["kind"] == "effect")
+    page.locator(f"[data-testid=frame-layer][data-track='{track}'] [data-testid=track-link]").first.click()
+    page.wait_for_selector("[data-testid=search-result]")
+    settle(page)
+    shown = [e.get_attribute("data-id") for e in page.locator("[data-testid=search-result]").all()]
+    expected = cli.json("query", "--layers", "--where", f"track_id = '{track}'", "--limit", "48")["rows"]
+    assert shown == [r["layer_id"] for r in expected] and len(shown) > 1

@@ -30,6 +30,10 @@
       const li = cv.el("li", {"data-testid": "frame-layer", "data-layer": l.layer_id, "data-kind": l.kind,
                               "data-track": l.track_id || ""},
                        l.kind + " " + l.layer_id + (who ? " - " + who : ""));
+      if (l.track_id) {  // the whole track: its layers through the shot, in frame order
+        li.append(" ", cv.el("a", {"data-testid": "track-link", href: "/search?layers=true&where=" +
+                                   encodeURIComponent("track_id = '" + l.track_id + "'")}, "whole track"));
+      }
       list.append(li);
       if ((l.kind !== "character" && l.kind !== "effect") || !l.bbox) continue;
       const [x0, y0, x1, y1] = l.bbox;

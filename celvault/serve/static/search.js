@@ -47,4 +47,13 @@
   });
   new IntersectionObserver((entries) => { if (entries.some((e) => e.isIntersecting)) more(); })
     .observe(document.getElementById("search-sentinel"));
+  // a search given in the address (e.g. a frame's "whole track" link) fills the form and runs
+  const start = new URLSearchParams(location.search);
+  if ([...start.keys()].length) {
+    for (const name of ["character", "scene", "episode", "words", "where", "text"]) {
+      if (start.has(name)) form.elements[name].value = start.getAll(name).join(", ");
+    }
+    form.elements.layers.checked = start.get("layers") === "true";
+    form.requestSubmit();
+  }
 })();
