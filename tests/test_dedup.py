@@ -75,8 +75,9 @@ def test_idle_rerun_does_no_work_and_no_commit(cli, episodes):
     runs = len(table(cli, "runs"))
     reps = cli.json("run", "--profile", "offline")
     assert [(r["stage"], r["table"]) for r in reps] == [
-        ("dedup", "frames"), ("segment", "frames"), ("inpaint", "frames"), ("embed", "frames"), ("embed", "layers"),
-        ("caption", "frames"), ("tag", "frames"), ("cluster", "layers")]
+        ("dedup", "frames"), ("segment", "frames"), ("effects", "frames"), ("effects", "layers"), ("inpaint", "frames"),
+        ("embed", "frames"), ("embed", "layers"), ("track", "layers"), ("caption", "frames"), ("tag", "frames"),
+        ("cluster", "layers")]
     working = [r for r in reps if r["stage"] not in ("caption", "tag")]
     assert all(r["status"] == "nothing-to-do" and r["rows"] == 0 for r in working)
     assert [r["status"] for r in reps if r["stage"] in ("caption", "tag")] == ["off", "off"]
