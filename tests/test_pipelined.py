@@ -55,7 +55,7 @@ def test_two_workers_make_the_serial_catalogue(tmp_path, seed):
     assert any(r["stage"] == "segment" and r["rows"] > 0 and r["fragments"] > 1 for r in reports), seed
 
     ours, theirs = _tables(piped.catalog), _tables(serial.catalog)
-    assert ours.keys() == theirs.keys() == set(TABLES) and theirs["layers"].num_rows > 0, seed
+    assert ours.keys() == theirs.keys() and theirs["layers"].num_rows > 0, seed  # characters: when any
     for name in ours:
         assert ours[name].equals(theirs[name]), (seed, name)
     # the run report counts what the workers did, as the serial one does
