@@ -6,12 +6,12 @@ import hashlib
 import json
 from dataclasses import asdict, dataclass
 from functools import lru_cache
-from importlib import resources
 from pathlib import Path
 
-import yaml
 
 from celvault.errors import ConfigError
+
+from .vocabulary_file import read_vocabulary
 
 
 @dataclass(frozen=True)
@@ -50,20 +50,7 @@ def load_effects(name_or_path: str) -> EffectVocabulary:
 
 @lru_cache(maxsize=8)
 def _load(name_or_path: str, _stamp) -> EffectVocabulary:  # _stamp: a changed file is read again
-    path = Path(name_or_path).expanduser()
-    if not path.suffix:
-        ref = resources.files("celvault.configs").joinpath("effects", f"{name_or_path}.yaml")
-        if not ref.is_file():
-            raise ConfigError(f"no effect vocabulary {name_or_path!r} in configs/effects/ (or give a path to a YAML file)")
-        path, text = Path(f"configs/effects/{name_or_path}.yaml"), ref.read_text()
-    elif path.is_file():
-        text = path.read_text()
-    else:
-        raise ConfigError(f"effect vocabulary file {path} does not exist")
-    try:
-        data = yaml.safe_load(text) or {}
-    except yaml.YAMLError as exc:
-        raise ConfigError(f"{path}: not valid YAML ({exc.__class__.__name__})") from None
+    path, data = read_vocabulary(name_or_path, "effects", "effect")
     if not isinstance(data, dict) or not isinstance(data.get("effects"), dict) or not data["effects"]:
         raise ConfigError(f"{path}: a mapping with `effects:` (effect name -> prompt or {{prompt, threshold, min_area}})")
     threshold = _number(f"{path}: threshold", data.get("threshold", 0.4), 0.0, 1.0)

@@ -6,13 +6,13 @@ import hashlib
 import json
 from dataclasses import dataclass
 from functools import lru_cache
-from importlib import resources
 from pathlib import Path
 
 import numpy as np
-import yaml
 
 from celvault.errors import ConfigError
+
+from .vocabulary_file import read_vocabulary
 
 LOGIT_SCALE = 100.0  # CLIP's trained temperature (logit_scale.exp() of the released models)
 
@@ -53,20 +53,7 @@ def load_vocabulary(name_or_path: str, extra: dict | None = None) -> Vocabulary:
 @lru_cache(maxsize=8)
 def _load(name_or_path: str, extra_json: str, _stamp) -> Vocabulary:  # _stamp: a changed file is read again
     extra = json.loads(extra_json) if extra_json else None
-    path = Path(name_or_path).expanduser()
-    if not path.suffix:  # a shipped vocabulary: configs/tags/<name>.yaml
-        ref = resources.files("celvault.configs").joinpath("tags", f"{name_or_path}.yaml")
-        if not ref.is_file():
-            raise ConfigError(f"no scene vocabulary {name_or_path!r} in configs/tags/ (or give a path to a YAML file)")
-        path, text = Path(f"configs/tags/{name_or_path}.yaml"), ref.read_text()
-    elif path.is_file():
-        text = path.read_text()
-    else:
-        raise ConfigError(f"scene vocabulary file {path} does not exist")
-    try:
-        data = yaml.safe_load(text) or {}
-    except yaml.YAMLError as exc:
-        raise ConfigError(f"{path}: not valid YAML ({exc.__class__.__name__})") from None
+    path, data = read_vocabulary(name_or_path, "tags", "scene")
     if not isinstance(data, dict) or not isinstance(data.get("groups", {}), dict) or not isinstance(extra or {}, dict):
         raise ConfigError(f"{path}: a mapping with `groups:` (group name -> tags); stages.tag.extra likewise")
     template = str(data.get("prompt", "an anime screenshot of {}"))
